@@ -1,0 +1,82 @@
+"""The ``answerkey`` command line (click: subcommands, help and exit codes for free).
+
+Every command maps :class:`~answerkey.errors.AnswerkeyError` to its exit code and one line on
+stderr; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from answerkey import __version__
+from answerkey.errors import AnswerkeyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(func: F) -> F:
+    """Turn an :class:`AnswerkeyError` into its message and exit code (traceback with --debug)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AnswerkeyError as err:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            click.echo(f"answerkey: {err}", err=True)
+            sys.exit(err.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+SPEC = click.argument("spec", type=click.Path(path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="answerkey")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def main(debug: bool) -> None:
+    """Turn YAML problem specs into derived, typeset answer keys."""
+
+
+@main.command()
+@SPEC
+@reports_errors
+def derive(spec: Path) -> None:
+    """Print every answer of SPEC as JSON (schema: docs/answers-json.md)."""
+    from answerkey.derive import derive as derive_key
+    from answerkey.jsonout import dumps
+    from answerkey.spec import load_spec
+
+    click.echo(dumps(derive_key(load_spec(spec))), nl=False)
+
+
+@main.command()
+@SPEC
+@reports_errors
+def check(spec: Path) -> None:
+    """Validate SPEC and compare every network with PyTorch (shape, params, MACs)."""
+    from answerkey.spec import load_spec
+    from answerkey.torch_check import check_spec, format_report
+
+    loaded = load_spec(spec)
+    click.echo(f"{spec}: valid ({len(loaded.problems)} problems)")
+    rows = check_spec(loaded)
+    click.echo(format_report(rows))
+    bad = [r for r in rows if not r.ok]
+    if bad:
+        from answerkey.errors import CheckFailed
+
+        raise CheckFailed(f"{len(bad)} of {len(rows)} rows differ from PyTorch")
+    click.echo(f"all {len(rows)} rows agree with PyTorch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

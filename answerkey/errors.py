@@ -1,0 +1,52 @@
+"""The exceptions answerkey raises, and when to use each.
+
+The CLI maps them to exit codes and one line of text; a traceback only with ``--debug``.
+Shape and unsupported errors come from :mod:`derivations` (which knows no files); the
+orchestrator gives them a location and re-raises them as :class:`SpecError`.
+"""
+
+from __future__ import annotations
+
+
+class AnswerkeyError(Exception):
+    """Base class: an error the user can act on. ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class SpecError(AnswerkeyError):
+    """A spec that cannot be read or does not describe a valid problem set.
+
+    ``location`` is ``file:line:column`` (or just the file), ``field`` the dotted path of the
+    field at fault, e.g. ``problems[1].networks.cnn.layers[3].stride``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, location: str, field: str | None, message: str) -> None:
+        self.location = location
+        self.field = field
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.location} {self.field}:" if self.field else f"{self.location}:"
+        return f"{where} {self.message}"
+
+
+class CompileError(AnswerkeyError):
+    """LaTeX failed: carries the first TeX error and the generated line it points at."""
+
+    exit_code = 3
+
+
+class ToolMissing(AnswerkeyError):
+    """An external program (latexmk, pdftoppm, PyTorch) is not installed; says how to get it."""
+
+    exit_code = 4
+
+
+class CheckFailed(AnswerkeyError):
+    """``answerkey check`` found a difference between our numbers and PyTorch's."""
+
+    exit_code = 5

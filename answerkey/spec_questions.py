@@ -1,0 +1,154 @@
+"""Spec models of questions: one class per ``kind``, each knowing which derivation answers it.
+
+This table is the registry of question kinds: a new kind is one class here and one function in
+:mod:`derivations.views` (or :mod:`derivations.backprop`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
+
+from answerkey.spec_types import Strict, Text
+from derivations import views
+from derivations.answers import Answer
+from derivations.network import Analysis
+from derivations.shapes import ShapeError
+
+
+@dataclass(frozen=True)
+class Context:
+    """The analysed networks of one problem, by name; the first is the default."""
+
+    analyses: Mapping[str, Analysis]
+
+    def get(self, name: str | None, field: str = "network") -> Analysis:
+        if name is None:
+            return next(iter(self.analyses.values()))
+        if name not in self.analyses:
+            known = ", ".join(self.analyses) or "none"
+            raise ShapeError(field, f"no network named {name!r} in this problem (known: {known})")
+        return self.analyses[name]
+
+
+class QuestionSpec(Strict):
+    network: Text | None = None
+
+    def derive(self, ctx: Context) -> Answer:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class FeatureSpace(QuestionSpec):
+    """The size of the feature space: the number of input values."""
+
+    kind: Literal["feature_space"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.feature_space(ctx.get(self.network))
+
+
+class LayerParams(QuestionSpec):
+    """The parameters of one layer, with the formula for its kind."""
+
+    kind: Literal["layer_params"]
+    layer: Text
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.layer_params(ctx.get(self.network), self.layer)
+
+
+class TotalParams(QuestionSpec):
+    """The network's parameters: the sum over its layers."""
+
+    kind: Literal["total_params"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.total_params(ctx.get(self.network))
+
+
+class Params(QuestionSpec):
+    """Parameters of each listed layer (all layers by default), and their sum."""
+
+    kind: Literal["params"]
+    layers: list[Text] | None = None
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.params(ctx.get(self.network), self.layers)
+
+
+class Ops(QuestionSpec):
+    """Operations of each listed layer (all by default) under the conventions, and their sum."""
+
+    kind: Literal["ops"]
+    layers: list[Text] | None = None
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.ops(ctx.get(self.network), self.layers)
+
+
+class TotalOps(QuestionSpec):
+    kind: Literal["total_ops"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.total_ops(ctx.get(self.network))
+
+
+class ShapeTable(QuestionSpec):
+    """The Layer | Input size | Kernel size | Output size | Params table. ``bias_columns:
+    both`` gives the count without and with biases side by side."""
+
+    kind: Literal["shape_table"]
+    bias_columns: Literal["convention", "both"] = "convention"
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.shape_table(ctx.get(self.network), self.bias_columns == "both")
+
+
+class SamePadding(QuestionSpec):
+    """The padding that keeps each listed layer's height and width (stride 1)."""
+
+    kind: Literal["same_padding"]
+    layers: list[Text] = Field(min_length=1)
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.same_padding(ctx.get(self.network), self.layers)
+
+
+class OutputShapes(QuestionSpec):
+    """The output size of each layer and join (or the listed ones), drawn as a module graph."""
+
+    kind: Literal["output_shapes"]
+    layers: list[Text] | None = None
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.output_shapes(ctx.get(self.network), self.layers)
+
+
+class Compare(QuestionSpec):
+    """Parameters and operations of two networks side by side, with the ratio and why."""
+
+    kind: Literal["compare"]
+    networks: list[Text] = Field(min_length=2, max_length=2)
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.compare(ctx.get(self.networks[0], "networks"),
+                             ctx.get(self.networks[1], "networks"))
+
+
+class Describe(QuestionSpec):
+    """A description of the network's structure, written from the model."""
+
+    kind: Literal["describe"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return views.describe(ctx.get(self.network))
+
+
+AnyQuestion = Annotated[
+    Union[FeatureSpace, LayerParams, TotalParams, Params, Ops, TotalOps, ShapeTable, SamePadding,
+          OutputShapes, Compare, Describe],
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,70 @@
+"""Counting conventions: what an answer key counts as a parameter and as an operation.
+
+Courses differ, so every convention is stated once in the spec, can be overridden per problem,
+and is printed at the top of the key. Homework 3's: biases only where a problem says so, one
+operation per multiply-accumulate, one per element of each pooling window, floor rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+import sympy as sp
+
+if TYPE_CHECKING:
+    from derivations.layers import LayerResult
+
+OpsUnit = Literal["mac", "flop"]
+PoolOps = Literal["window", "none"]
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How to count. ``bias``: whether layers count bias terms by default; ``ops``: ``mac``
+    (one multiply-accumulate = one operation) or ``flop`` (2 per MAC, as FLOP counters do);
+    ``pool_ops``: ``window`` (one per window element per output) or ``none``;
+    ``rounding``: how strided sizes round (``floor``, as PyTorch and Keras do)."""
+
+    bias: bool = False
+    ops: OpsUnit = "mac"
+    pool_ops: PoolOps = "window"
+    rounding: Literal["floor"] = "floor"
+
+    def override(self, **changes: object) -> Conventions:
+        """These conventions with the given fields replaced (``None`` values ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def mac_factor(self) -> int:
+        return 2 if self.ops == "flop" else 1
+
+    def ops_of(self, result: LayerResult) -> sp.Expr:
+        """A layer's operations under these conventions."""
+        ops = result.mac_count * self.mac_factor
+        if result.window_ops is not None and self.pool_ops == "window":
+            ops += result.window_ops.value
+        return sp.sympify(ops)
+
+    def describe(self) -> list[str]:
+        """The conventions as sentences, for the key's conventions box and the JSON."""
+        unit = (
+            "one operation is one multiply-accumulate (MAC): output height × width × depth × "
+            "kernel height × width × input depth"
+            if self.ops == "mac"
+            else "operations are FLOPs: two per multiply-accumulate (one multiply, one add)"
+        )
+        pool = (
+            "a pooling layer costs one operation per element of each window "
+            "(output height × width × depth × window height × width)"
+            if self.pool_ops == "window"
+            else "pooling layers are not counted as operations"
+        )
+        bias = (
+            "parameters include one bias per output unit or filter"
+            if self.bias
+            else "parameters are weights only; biases are excluded unless a problem says otherwise"
+        )
+        rounding = "strided output sizes round down: ⌊(H + 2P − K)/S⌋ + 1, as PyTorch and Keras"
+        return [f"Operations: {unit}.", f"Pooling: {pool}.", f"Parameters: {bias}.",
+                f"Rounding: {rounding}."]

@@ -1,0 +1,108 @@
+"""Formulas that remember how they were derived.
+
+An answer key shows three things for every number: the general formula, the formula with the
+spec's numbers put in, and the result. A :class:`Formula` holds exactly that as SymPy objects:
+``rhs`` is built unevaluated so that it keeps the reading order an instructor writes it in, and
+``values`` maps each symbol of ``rhs`` to the number (or symbol) it stands for in this question.
+The result is never typed in: :attr:`Formula.value` evaluates the substitution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+Size = sp.Expr
+"""A size: a SymPy integer, or an expression in positive integer symbols."""
+
+
+def size_symbol(name: str) -> sp.Symbol:
+    """The symbol every size named ``name`` in a spec stands for (positive integer)."""
+    return sp.Symbol(name, positive=True, integer=True)
+
+
+def as_size(value: int | str | sp.Expr) -> sp.Expr:
+    """A spec value (int or symbol name) as a SymPy size."""
+    if isinstance(value, sp.Expr):
+        return value
+    if isinstance(value, int):
+        return sp.Integer(value)
+    return size_symbol(value)
+
+
+def is_concrete(*values: sp.Expr) -> bool:
+    """Whether every value is a plain number (no free symbols)."""
+    return all(not sp.sympify(v).free_symbols for v in values)
+
+
+def product(factors: Iterable[sp.Expr]) -> sp.Expr:
+    """``f1 · f2 · …`` kept in the given order (one factor stays itself)."""
+    items = list(factors)
+    if not items:
+        return sp.Integer(1)
+    if len(items) == 1:
+        return items[0]
+    with sp.evaluate(False):
+        return sp.Mul(*items)
+
+
+def total(terms: Iterable[sp.Expr]) -> sp.Expr:
+    """``t1 + t2 + …`` kept in the given order."""
+    items = list(terms)
+    if not items:
+        return sp.Integer(0)
+    if len(items) == 1:
+        return items[0]
+    with sp.evaluate(False):
+        return sp.Add(*items)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """``lhs = rhs``, with the substitution that answers one question.
+
+    ``values`` pairs each free symbol of ``rhs`` with what it is in this question; an empty
+    mapping means ``rhs`` already is the substituted form (a sum of earlier results, say).
+    """
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+    values: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=())
+
+    @classmethod
+    def of(cls, lhs: sp.Expr, rhs: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> Formula:
+        """Build a formula; ``values`` keeps only the symbols ``rhs`` really uses."""
+        used = rhs.free_symbols
+        pairs = tuple((s, sp.sympify(v)) for s, v in values.items() if s in used)
+        return cls(lhs, rhs, pairs)
+
+    @property
+    def mapping(self) -> dict[sp.Symbol, sp.Expr]:
+        return dict(self.values)
+
+    @property
+    def substituted(self) -> sp.Expr:
+        """``rhs`` with the values put in, unevaluated (for printing the working)."""
+        with sp.evaluate(False):
+            return self.rhs.xreplace(self.mapping)
+
+    @property
+    def value(self) -> sp.Expr:
+        """The result: the substitution, evaluated and simplified."""
+        result = self.rhs.xreplace(self.mapping).doit()
+        return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
+
+    @property
+    def general(self) -> sp.Expr:
+        """``rhs`` evaluated but not substituted: the closed form SymPy would write."""
+        return sp.simplify(sp.sympify(self.rhs).doit())
+
+
+def int_value(expr: sp.Expr) -> int | None:
+    """The Python int of a concrete integer expression, else None."""
+    expr = sp.sympify(expr)
+    if expr.free_symbols or not expr.is_Integer:
+        return None
+    return int(expr)

@@ -14,7 +14,7 @@ import sympy as sp
 
 from answerkey import __version__
 from answerkey.derive import Key, KeyedPart
-from answerkey.latex import chain, shape_tex, tex
+from answerkey.latex import shape_tex, step_tex, tex
 from derivations.answers import Answer, Step, Table
 from derivations.formula import int_value
 from derivations.shapes import Shape
@@ -42,7 +42,9 @@ def _step(step: Step) -> dict[str, Any]:
     return {
         "label": step.label,
         "formula": f"{tex(f.lhs)} = {tex(f.rhs)}",
-        "working": chain(f),
+        "working": step_tex(step),
+        "shape": list(step.shape) if step.shape else None,
+        "cite": step.cite,
         "values": {str(k): scalar(v) for k, v in f.values},
         "value": scalar(f.value),
         "note": step.note,
@@ -72,6 +74,12 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         out["table"] = _table(answer.table)
     if answer.figure:
         out["figure"] = answer.figure
+    if answer.graph is not None:
+        g = answer.graph
+        out["graph"] = {
+            "nodes": [{"id": i, "tex": tex(sym), "role": role} for i, sym, role in g.nodes],
+            "edges": [{"from": a, "to": b, "size": list(size)} for a, b, size in g.edges],
+        }
     for key, val in answer.extra:
         out[key] = tex(val) if key == "sum" else scalar(val)
     return out

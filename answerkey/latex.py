@@ -13,6 +13,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from derivations.answers import Step
 from derivations.formula import Formula
 from derivations.shapes import Shape
 
@@ -80,6 +81,75 @@ class KeyPrinter(LatexPrinter):
     def _print_Integer(self, expr: sp.Integer) -> str:
         return number(int(expr))
 
+    # -- matrix calculus notation: bold vectors, tilde for the bias-folded forms, ⊙, ᵀ -----
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol, style: str = "plain") -> str:
+        name = str(expr.name)
+        sup = ""
+        if "^" in name:
+            name, sup = name.split("^", 1)
+            sup = f"^{sup}"
+        tilde = name.endswith("_tilde")
+        name = name.removesuffix("_tilde")
+        sub = ""
+        if "_{" in name:
+            name, sub = name.split("_{", 1)
+            sub = rf"_{{\text{{{escape(sub.removesuffix('}'))}}}}}"
+        if name == "delta":
+            core = r"\boldsymbol{\delta}"
+        elif expr.shape[1] == 1 and (name.islower() or name == "I") and len(name) == 1:
+            core = rf"\mathbf{{{name}}}"
+        else:
+            core = name
+        if tilde:
+            core = rf"\tilde{{{core}}}"
+        return f"{core}{sub}{sup}"
+
+    def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
+        body = expr.function.expr
+        arg = self._print(expr.expr)
+        if isinstance(body, sp.Piecewise):
+            return rf"\mathbb{{1}}\left[{arg} > 0\right]"
+        names = {sp.tanh: r"\tanh", sp.Max: r"\operatorname{ReLU}"}
+        if body.func in names:
+            return rf"{names[body.func]}\left({arg}\right)"
+        if body.func == sp.Pow or body.has(sp.exp):
+            return rf"\sigma\left({arg}\right)"
+        return rf"\operatorname{{{body.func}}}\left({arg}\right)"
+
+    def _print_Partial(self, expr: Any) -> str:
+        return rf"\frac{{\partial {self._print(expr.args[0])}}}{{\partial {self._print(expr.args[1])}}}"
+
+    def _print_Vec(self, expr: Any) -> str:
+        return rf"\operatorname{{vec}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_DiagMatrix(self, expr: Any) -> str:
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_HadamardProduct(self, expr: Any) -> str:
+        return r" \odot ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_HadamardPower(self, expr: Any) -> str:
+        base = self.parenthesize(expr.base, 50)
+        return r" \odot ".join([base] * int(expr.exp))
+
+    def _print_OneMatrix(self, expr: Any) -> str:
+        return "1" if expr.shape == (1, 1) else r"\mathbf{1}"
+
+    def _print_Identity(self, expr: Any) -> str:
+        return rf"I_{{{self._print(expr.shape[0])}}}"
+
+    def _print_Transpose(self, expr: Any) -> str:
+        return rf"{self.parenthesize(expr.arg, 100)}^{{\top}}"
+
+    def _print_MatAdd(self, expr: Any) -> str:
+        terms = [self._print(a) for a in expr.args]
+        terms.sort(key=lambda t: t.startswith("-"))
+        out = terms[0]
+        for t in terms[1:]:
+            out += f" - {t[1:].strip()}" if t.startswith("-") else f" + {t}"
+        return out
+
     def _head(self, head: str) -> str:
         return rf"\mathrm{{{head}}}" if len(head) > 1 else head
 
@@ -110,12 +180,23 @@ def chain(formula: Formula) -> str:
     """``lhs = rhs = substituted = value``, skipping repeats."""
     parts = [tex(formula.lhs), str(_PRINTER.doprint(formula.rhs))]
     sub = substitution(formula) if formula.values else None
-    value = tex(formula.value)
     if sub and sub not in parts:
         parts.append(sub)
-    if value not in parts:
-        parts.append(value)
+    if formula.values or not isinstance(formula.rhs, sp.MatrixExpr):
+        value = tex(formula.value)
+        if value not in parts:
+            parts.append(value)
     return " = ".join(parts)
+
+
+def step_tex(step: Step) -> str:
+    """A line of working; a matrix line also states its size (``\\in \\mathbb{R}^{m×n}``)."""
+    f = step.formula
+    size = r" \times ".join(str(d) for d in step.shape) if step.shape else None
+    if f.lhs == f.rhs and size:
+        return rf"{tex(f.lhs)} \in \mathbb{{R}}^{{{size}}}"
+    text = chain(f)
+    return rf"{text} \qquad \left[{size}\right]" if size else text
 
 
 def shape_tex(shape: Shape) -> str:

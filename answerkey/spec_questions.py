@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field
 
 from answerkey.spec_types import Strict, Text
-from derivations import views
+from derivations import backprop, views
 from derivations.answers import Answer
 from derivations.network import Analysis
 from derivations.shapes import ShapeError
@@ -147,8 +147,68 @@ class Describe(QuestionSpec):
         return views.describe(ctx.get(self.network))
 
 
+def perceptron_of(analysis: Analysis) -> backprop.Perceptron:
+    """The perceptron a one-layer dense network on a vector input is."""
+    layers = analysis.layers()
+    if len(layers) != 1 or layers[0][1].layer.kind != "linear" or not \
+            analysis.network.input.is_vector:
+        raise ShapeError("network", "a perceptron question needs a network of one linear layer "
+                         "on a vector input")
+    row, res = layers[0]
+    n, m = res.in_shape.dims[0], res.out_shape.dims[0]
+    if n.free_symbols or m.free_symbols:
+        raise ShapeError("network", "the perceptron's sizes must be numbers")
+    return backprop.Perceptron(int(n), int(m), res.layer.activation)
+
+
+class PerceptronEquation(QuestionSpec):
+    """a = f(W̃ x̃): the perceptron as one matrix product, the bias folded into W̃."""
+
+    kind: Literal["perceptron_equation"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return backprop.perceptron_equation(perceptron_of(ctx.get(self.network)))
+
+
+class ComputeGraph(QuestionSpec):
+    """The perceptron's computational graph, one matmul node, each edge with its size."""
+
+    kind: Literal["compute_graph"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return backprop.compute_graph(perceptron_of(ctx.get(self.network)))
+
+
+class PerceptronBackprop(QuestionSpec):
+    """Jacobians of the activation output by inputs, weights and biases; gradient forms."""
+
+    kind: Literal["perceptron_backprop"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return backprop.perceptron_backprop(perceptron_of(ctx.get(self.network)))
+
+
+class NetworkEquation(QuestionSpec):
+    """The nested equation of a dense network, with each weight matrix's shape."""
+
+    kind: Literal["network_equation"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return backprop.network_equation(ctx.get(self.network))
+
+
+class NetworkBackprop(QuestionSpec):
+    """The backprop recursion of a dense network, with every symbol's shape."""
+
+    kind: Literal["network_backprop"]
+
+    def derive(self, ctx: Context) -> Answer:
+        return backprop.network_backprop(ctx.get(self.network))
+
+
 AnyQuestion = Annotated[
     Union[FeatureSpace, LayerParams, TotalParams, Params, Ops, TotalOps, ShapeTable, SamePadding,
-          OutputShapes, Compare, Describe],
+          OutputShapes, Compare, Describe, PerceptronEquation, ComputeGraph, PerceptronBackprop,
+          NetworkEquation, NetworkBackprop],
     Field(discriminator="kind"),
 ]

@@ -25,6 +25,8 @@ class Step:
     label: str
     formula: Formula
     note: str | None = None
+    shape: tuple[int, ...] | None = None  # the matrix size of the left-hand side, if a matrix
+    cite: str | None = None  # the identity or rule this line uses
 
 
 Cell = Union[str, sp.Expr, Shape, None]
@@ -38,6 +40,16 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...] = ()
     total: tuple[Cell, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A computational graph: nodes ``(id, symbol, role)`` and edges ``(src, dst, size)``;
+    ``edge_labels`` optionally names the value an edge carries (``z``)."""
+
+    nodes: tuple[tuple[str, sp.Basic, str], ...]
+    edges: tuple[tuple[str, str, tuple[int, ...]], ...]
+    edge_labels: tuple[sp.Basic | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,4 +69,5 @@ class Answer:
     table: Table | None = None
     figure: str | None = None
     analysis: Analysis | None = field(default=None, compare=False)
+    graph: Graph | None = None
     extra: tuple[tuple[str, sp.Expr | str], ...] = ()

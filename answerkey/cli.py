@@ -60,6 +60,23 @@ def derive(spec: Path) -> None:
 
 @main.command()
 @SPEC
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: build/<spec name>).")
+@click.option("--no-pdf", is_flag=True, help="Write the .tex and JSON only.")
+@reports_errors
+def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
+    """Write the question sheet and answer key (.tex, .pdf) and answers.json for SPEC."""
+    from answerkey.build import build as run_build
+
+    result = run_build(spec, outdir, pdf=not no_pdf)
+    for name in result.files:
+        click.echo(result.directory / name)
+    if result.warning:
+        click.echo(f"answerkey: {result.warning}", err=True)
+
+
+@main.command()
+@SPEC
 @reports_errors
 def check(spec: Path) -> None:
     """Validate SPEC and compare every network with PyTorch (shape, params, MACs)."""

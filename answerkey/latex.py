@@ -26,8 +26,11 @@ _SPECIAL = {
     "ℝ": r"\ensuremath{\mathbb{R}}", "⊙": r"\ensuremath{\odot}", "≤": r"\ensuremath{\le}",
     "≥": r"\ensuremath{\ge}", "≈": r"\ensuremath{\approx}", "⊗": r"\ensuremath{\otimes}",
     "ᵀ": r"\ensuremath{^{\top}}", "δ": r"\ensuremath{\delta}", "∂": r"\ensuremath{\partial}",
-    "\u00a0": "~",
+    "\u00a0": "~", "½": r"\ensuremath{\tfrac{1}{2}}", "‖": r"\ensuremath{\|}",
+    "′": r"\ensuremath{'}", "σ": r"\ensuremath{\sigma}", "…": r"\ldots{}",
+    "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---",
 }
+_COMBINING_TILDE = re.compile("(.)\u0303")
 _SPECIAL_RE = re.compile("|".join(re.escape(k) for k in _SPECIAL))
 _LONG_WORD = re.compile(r"\S{30,}")
 
@@ -41,8 +44,19 @@ def escape(text: str) -> str:
     """
     text = _LONG_WORD.sub(lambda m: "\u200b".join(m.group(0)[i:i + 12]
                                                   for i in range(0, len(m.group(0)), 12)), text)
+    text = _COMBINING_TILDE.sub(lambda m: f"\u0001{m.group(1)}\u0002", text)
     out = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], text)
+    out = "".join(_typesettable(c) for c in out)
+    out = out.replace("\u0001", r"\ensuremath{\tilde{").replace("\u0002", "}}")
     return out.replace("\u200b", r"\allowbreak{}")
+
+
+def _typesettable(char: str) -> str:
+    """pdfLaTeX with T1 and utf8 sets Latin-1 and Latin Extended-A; anything else is shown as
+    its code point, so that no input can stop the build."""
+    if ord(char) < 0x180 or char in "\u0001\u0002\u200b":
+        return char
+    return rf"\ensuremath{{\langle}}U+{ord(char):04X}\ensuremath{{\rangle}}"
 
 
 class KeyPrinter(LatexPrinter):
@@ -178,6 +192,11 @@ def substitution(formula: Formula) -> str:
 
 def chain(formula: Formula) -> str:
     """``lhs = rhs = substituted = value``, skipping repeats."""
+    return " = ".join(chain_parts(formula))
+
+
+def chain_parts(formula: Formula) -> list[str]:
+    """The sides of :func:`chain`: lhs, rhs, substitution (if any), value (if new)."""
     parts = [tex(formula.lhs), str(_PRINTER.doprint(formula.rhs))]
     sub = substitution(formula) if formula.values else None
     if sub and sub not in parts:
@@ -186,7 +205,7 @@ def chain(formula: Formula) -> str:
         value = tex(formula.value)
         if value not in parts:
             parts.append(value)
-    return " = ".join(parts)
+    return parts
 
 
 def step_tex(step: Step) -> str:

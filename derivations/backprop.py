@@ -279,9 +279,10 @@ def network_backprop(analysis: Analysis) -> Answer:
             steps.append(_eq(f"layer {idx} ({row.label}): bias gradient",
                              Partial(loss, sp.MatrixSymbol(f"b^{{({idx})}}", size, 1)), delta,
                              (size, 1)))
-    why = ("a⁽⁰⁾ is the input; z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ (+ b⁽ˡ⁾) and a⁽ˡ⁾ = f(z⁽ˡ⁾). The error δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ "
-           "flows backwards through each transposed weight matrix; each weight gradient is the "
-           "outer product of a layer's error with the activation that fed it.")
+    why = ("Layer l computes z = W a + b from the previous layer's activation a (layer 0 is the "
+           "input) and applies f. Its error δ = ∂L/∂z flows backwards through each transposed "
+           "weight matrix; each weight gradient is the outer product of a layer's error with "
+           "the activation that fed it.")
     return Answer("network_backprop", None, "", why, tuple(steps))
 
 

@@ -14,7 +14,7 @@ import sympy as sp
 from derivations.answers import Answer, Step, Table
 from derivations.formula import Formula, is_concrete, product, total
 from derivations.layers import (
-    C_OUT, D, K, P, Conv2d, Layer, LayerResult, Linear, Pool2d,
+    C_OUT, D, H_OUT, K, P, W_OUT, Conv2d, Layer, LayerResult, Linear, Pool2d,
 )
 from derivations.network import Analysis, JoinResult, Row
 from derivations.shapes import Shape, ShapeError, Unsupported
@@ -43,7 +43,7 @@ def floor_note(result: LayerResult) -> str | None:
     if not found:
         return None
     if len(found) == 2 and found[0][1:] == found[1][1:]:
-        found = [("H_out = W_out", *found[0][1:])]
+        found = [("the output height and width", *found[0][1:])]
     else:
         found = [(f"{axis}_out", exact, out) for axis, exact, out in found]
     text = "; ".join(
@@ -52,6 +52,19 @@ def floor_note(result: LayerResult) -> str | None:
         for axis, exact, out in found
     )
     return text + " (the stride cannot reach the last row and column, so they are dropped)."
+
+
+def size_steps(label: str, result: LayerResult, note: str | None = None) -> list[Step]:
+    """The output-size working of a layer: one line ``H_out = W_out = ...`` when both axes
+    have the same numbers, else one line per axis."""
+    if len(result.sizes) != 2:
+        return []
+    h, w = (r.formula for r in result.sizes)
+    same = [v for _, v in h.values] == [v for _, v in w.values]
+    if same:
+        both = Formula(sp.Eq(H_OUT, W_OUT, evaluate=False), h.rhs, h.values)
+        return [Step(label, both, note)]
+    return [Step(label, h, note), Step(label, w, note)]
 
 
 def feature_space(analysis: Analysis) -> Answer:
@@ -66,8 +79,8 @@ def feature_space(analysis: Analysis) -> Answer:
         n = sp.Symbol("N_in", positive=True, integer=True)
         formula = Formula.of(sp.Symbol("d"), n, {n: shape.dims[0]})
         why = (f"The feature space is the input layer: each of its {shape.dims[0]} nodes carries "
-               f"one feature, so a sample is a vector in ℝ^{shape.dims[0]}. Hidden and output "
-               "layers are computed from it and add no features.")
+               f"one feature, so a sample is a vector of {shape.dims[0]} numbers. Hidden and "
+               "output layers are computed from it and add no features.")
     return Answer("feature_space", formula.value, "features", why, (Step("", formula),))
 
 
@@ -160,7 +173,7 @@ def params(analysis: Analysis, names: Sequence[str] | None) -> Answer:
                                   "no parameters")])
     chosen = _selected(analysis, names)
     summed = _sum_formula("N", [r.label for r, _ in chosen], [analysis.params(x) for _, x in chosen])
-    why = ("A convolution's parameters are its filters' weights, K_h × K_w × C_in × C_out, "
+    why = ("A convolution's parameters are its filters' weights, kernel height × width × input depth × number of filters, "
            "independent of the input's height and width; pooling and concatenation have none.")
     return Answer("params", summed.value, "parameters", why, tuple(steps),
                   extra=(("sum", summed.rhs),))
@@ -183,12 +196,12 @@ def ops(analysis: Analysis, names: Sequence[str] | None) -> Answer:
     steps = [s for r, res in chosen if (s := _ops_step(analysis, r, res)) is not None]
     summed = _sum_formula("OPS", [r.label for r, _ in chosen],
                           [analysis.ops(res) for _, res in chosen])
-    why = ("Each output value of a convolution is a dot product of a K_h × K_w × C_in window with "
-           "one filter: K_h·K_w·C_in multiply-accumulates, for each of the H_out·W_out·C_out "
+    why = ("Each output value of a convolution is a dot product of a kernel-height × kernel-width × input-depth window with "
+           "one filter, one multiply-accumulate per window element, for each of the output's height × width × depth "
            "outputs.")
     if analysis.conventions.pool_ops == "window" and any(
             res.window_ops is not None for _, res in chosen):
-        why += " A pooling output looks at K_h·K_w inputs: one operation each."
+        why += " A pooling output looks at window height × width inputs: one operation each."
     return Answer("ops", summed.value, _ops_unit(analysis), why, tuple(steps),
                   extra=(("sum", summed.rhs),))
 
@@ -225,10 +238,9 @@ def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
         cells += [result.weight_count, with_bias] if both_bias_columns else [
             with_bias if result.layer.has_bias(bias) else result.weight_count]
         rows.append(tuple(cells))
-        for rule, axis in zip(result.sizes, "HW", strict=False):
-            steps.append(Step(f"{row.label} {axis}_out", rule.formula))
+        steps.extend(size_steps(row.label, result))
         if result.weights is not None:
-            steps.append(Step(f"{row.label} weights", result.weights))
+            steps.append(Step(row.label, result.weights))
         note = floor_note(result)
         if note:
             notes.append(f"{row.label}: {note}")
@@ -238,9 +250,9 @@ def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
     total_row: tuple[str | sp.Expr | None, ...] = ("Total", None, None, None)
     total_row += (weights, withb) if both_bias_columns else (
         sp.Add(*[analysis.params(r) for r in totals]),)
-    why = ("Each spatial size follows H_out = ⌊(H + 2P − K)/S⌋ + 1; a convolution's depth is its "
+    why = ("Each spatial size is ⌊(H + 2P − K)/S⌋ + 1 for input size H, padding P, kernel K and stride S; a convolution's depth is its "
            "number of filters, a pooling layer keeps the depth, and a fully connected layer "
-           "flattens its input. Parameters: K_h·K_w·C_in·C_out per convolution, N_in·N_out per "
+           "flattens its input. Parameters: kernel height × width × input depth × filters per convolution, inputs × units per "
            "fully connected layer, none for pooling.")
     table = Table(tuple(columns), tuple(rows), tuple(notes), total_row)
     return Answer("shape_table", analysis.output, "shape", why, tuple(steps), table)
@@ -289,13 +301,9 @@ def output_shapes(analysis: Analysis, names: Sequence[str] | None) -> Answer:
             continue
         if isinstance(row.result, JoinResult):
             if row.result.depth is not None:
-                steps.append(Step(row.label, row.result.depth,
-                                  f"output {dims_text(row.out_shape)}"))
+                steps.append(Step(row.label, row.result.depth))
             continue
-        for rule, axis in zip(row.result.sizes, "HW", strict=False):
-            if axis == "H":
-                steps.append(Step(row.label, rule.formula,
-                                  f"output {dims_text(row.out_shape)}"))
+        steps.extend(size_steps(row.label, row.result))
     why = ("Every branch keeps the 1×1 convolutions at stride 1 and pads the 3×3 and 5×5 "
            "convolutions and the pooling so that height and width are unchanged; the depth of a "
            "convolution is its number of filters, and concatenation stacks the branches' depths.")
@@ -311,15 +319,11 @@ def compare(first: Analysis, second: Analysis) -> Answer:
     ratio_o = sp.nsimplify(sp.sympify(o1.value) / sp.sympify(o2.value))
     table = Table(("", "Parameters", "Operations"),
                   ((a, p1.value, o1.value), (b, p2.value, o2.value),
-                   (f"{a} / {b}", ratio_p, ratio_o)))
+                   ("ratio (first / second)", ratio_p, ratio_o)))
     why = (f"{a} has {sp.Float(ratio_p, 3)} times the parameters and {sp.Float(ratio_o, 3)} "
            f"times the operations of {b}. ")
     why += _reduction_reason(first, second)
-    return Answer("compare", ratio_p, "ratio", why,
-                  (Step(f"{a} parameters", p1), Step(f"{b} parameters", p2),
-                   Step(f"{a} operations", o1.steps[0].formula),
-                   Step(f"{b} operations", o2.steps[0].formula)), table,
-                  extra=(("ratio_ops", ratio_o),))
+    return Answer("compare", ratio_p, "ratio", why, (), table, extra=(("ratio_ops", ratio_o),))
 
 
 def _reduction_reason(first: Analysis, second: Analysis) -> str:
@@ -328,7 +332,7 @@ def _reduction_reason(first: Analysis, second: Analysis) -> str:
         return ""
     slim = reduced[0].network.name
     return (f"In {slim} the 1×1 reductions first shrink the depth the 3×3 and 5×5 filters see, "
-            "and their cost grows with K_h·K_w·C_in; the pooling branch's 1×1 projection sets its "
+            "whose cost grows with kernel height × width × input depth; the pooling branch's 1×1 projection sets its "
             "depth instead of passing the full input depth through. Cheap 1×1 layers buy a large "
             "cut in the expensive ones.")
 

@@ -1,0 +1,118 @@
+"""Layouts of the diagrams the key draws: positions and labels, handed to TikZ templates.
+
+A parallel module is drawn bottom-up: the input, one column per branch with its layers in
+order, the join on top. Labels are LaTeX made here (escaped names, printed sizes); the
+templates only place them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from answerkey.latex import escape, shape_tex, tex
+from derivations.answers import Graph
+from derivations.layers import LayerResult
+from derivations.network import Analysis, JoinResult, Parallel
+
+COLUMN = 3.35  # cm between branch columns
+ROW = 1.45  # cm between layers
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    x: float
+    y: float
+    label: str
+    style: str = "box"
+
+    @property
+    def ref(self) -> str:
+        """``(id)``: TikZ's node name, parenthesised here to keep the template readable."""
+        return f"({self.id})"
+
+    @property
+    def at(self) -> str:
+        return f"({self.x:.2f}, {self.y:.2f})"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An arrow; to or from a full-width box (input, join) it runs straight up its column."""
+
+    path: str
+
+
+def _edge(src: str, dst: str, wide: set[str]) -> Edge:
+    if src in wide:
+        return Edge(f"({src}.north -| {dst}) -- ({dst})")
+    if dst in wide:
+        return Edge(f"({src}) -- ({src} |- {dst}.south)")
+    return Edge(f"({src}) -- ({dst})")
+
+
+def _label(name: str, result: LayerResult | JoinResult) -> str:
+    return rf"{escape(name)}\\ \mbox{{${shape_tex(result.out_shape)}$}}"
+
+
+def module_graph(analysis: Analysis) -> dict[str, Any]:
+    """Node positions and arrows for every layer and join of ``analysis``.
+
+    Branches are top-aligned, as in Szegedy et al.'s figure: each branch's last layer sits
+    just under the join, so every arrow is vertical and none crosses a box.
+    """
+    nodes: list[Node] = []
+    edges: list[tuple[str, str]] = []
+    net = analysis.network
+    results = {id(r.result.layer if isinstance(r.result, LayerResult) else r.result.block): r
+               for r in analysis.rows}
+    widest = max((len(b.branches) for b in net.layers if isinstance(b, Parallel)), default=1)
+    centre = (widest - 1) * COLUMN / 2
+    wide = {"in"}
+    nodes.append(Node("in", centre, 0.0, rf"input\\ \mbox{{${shape_tex(net.input)}$}}", "joinbox"))
+    y, prev, count = 0.0, "in", 0
+    for node in net.layers:
+        count += 1
+        nid = f"n{count}"
+        if isinstance(node, Parallel):
+            depth = max(len(b.layers) for b in node.branches)
+            offset = (widest - len(node.branches)) * COLUMN / 2
+            ends = []
+            for i, branch in enumerate(node.branches):
+                last = prev
+                start = depth - len(branch.layers)
+                for j, layer in enumerate(branch.layers):
+                    lid = f"{nid}b{i}l{j}"
+                    nodes.append(Node(lid, offset + i * COLUMN, y + (start + j + 1) * ROW,
+                                      _label(layer.name, results[id(layer)].result)))
+                    edges.append((last, lid))
+                    last = lid
+                ends.append(last)
+            y += (depth + 1) * ROW
+            join = results[id(node)].result
+            how = "concatenation" if node.join == "concat" else "sum"
+            nodes.append(Node(nid, centre, y,
+                              rf"{escape(node.name)} ({how})\\ \mbox{{${shape_tex(join.out_shape)}$}}",
+                              "joinbox"))
+            wide.add(nid)
+            edges.extend((e, nid) for e in ends)
+        else:
+            y += ROW
+            nodes.append(Node(nid, centre, y, _label(node.name, results[id(node)].result)))
+            edges.append((prev, nid))
+        prev = nid
+    return {"nodes": nodes, "edges": [_edge(a, b, wide) for a, b in edges],
+            "width": f"{COLUMN - 0.4:.2f}", "span": f"{widest * COLUMN - 0.4:.2f}"}
+
+
+def compute_graph(graph: Graph) -> dict[str, str]:
+    """The perceptron graph's labels: node symbols and edge sizes, as LaTeX."""
+    sym = {nid: tex(s) for nid, s, _ in graph.nodes}
+    size = {src: r" \times ".join(str(d) for d in dims) for src, _, dims in graph.edges}
+    f = str(graph.nodes[3][1])
+    fn = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}",
+          "softmax": r"\operatorname{softmax}", "identity": r"\operatorname{id}"}[f]
+    z = next((tex(lbl) for lbl in graph.edge_labels if lbl is not None), "")
+    return {"xt": sym["xt"], "Wt": sym["Wt"], "a": sym["a"], "f": fn, "z": z,
+            "e_xt": size["xt"], "e_Wt": size["Wt"], "e_mm": size["mm"], "e_f": size["f"]}

@@ -1,0 +1,237 @@
+"""Answers → LaTeX source, through the Jinja2 templates in ``templates/``.
+
+This module turns derived answers into view models (every string already LaTeX: escaped text
+or printer output) and renders ``document.tex.j2``. Jinja uses ``((* *))``, ``((( )))`` and
+``((= =))`` so that LaTeX's braces and percent signs never clash, and ``StrictUndefined`` so
+that a missing value is an error, not an empty string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sympy as sp
+
+import templates
+from answerkey.derive import Key, KeyedPart
+from answerkey.figures import compute_graph, module_graph
+from answerkey.latex import chain_parts, escape, shape_tex, step_tex, tex
+from derivations.answers import Answer, Cell, Step, Table
+from derivations.shapes import Shape
+
+BASE_PACKAGES = (
+    r"\usepackage[T1]{fontenc}",
+    r"\usepackage[utf8]{inputenc}",
+    r"\usepackage{lmodern}",
+    r"\usepackage[margin=2.3cm]{geometry}",
+    r"\usepackage{amsmath,amssymb}",
+    r"\usepackage{siunitx}",
+    r"\sisetup{group-separator={,}, group-minimum-digits=4}",
+)
+FIGURE_PACKAGES = {
+    "table": (r"\usepackage{booktabs}",),
+    "module-graph": (r"\usepackage{tikz}", r"\usetikzlibrary{arrows.meta}"),
+    "compute-graph": (r"\usepackage{tikz}", r"\usetikzlibrary{arrows.meta}"),
+}
+"""Each fragment declares what it needs; the preamble is the union (in first-use order)."""
+
+TAIL = (
+    r"\pdftrailerid{}",  # no random /ID: two builds give the same bytes
+    r"\addpoints",
+    r"\renewcommand{\solutiontitle}{\noindent\textbf{Solution.}\enspace}",
+    r"\unframedsolutions",
+    r"\pointsinrightmargin",
+    r"\bracketedpoints",
+    r"\allowdisplaybreaks",
+)
+
+ONE_LINE = 95  # characters of LaTeX that fit one display line comfortably
+TERMS_PER_LINE = 4
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        undefined=jinja2.StrictUndefined, autoescape=False,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+
+
+def _sum_lines(step: Step) -> list[str] | None:
+    """A long sum of earlier results: the numbers, four to a line, then the total."""
+    f = step.formula
+    if not isinstance(f.rhs, sp.Add) or len(f.values) <= TERMS_PER_LINE:
+        return None
+    terms = [tex(v) for _, v in f.values]
+    chunks = [terms[i:i + TERMS_PER_LINE] for i in range(0, len(terms), TERMS_PER_LINE)]
+    lines = [f"{tex(f.lhs)} &= " + " + ".join(chunks[0])]
+    lines += [r"&\quad + " + " + ".join(c) for c in chunks[1:]]
+    lines.append(f"&= {tex(f.value)}")
+    return lines
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _declarations(steps: tuple[Step, ...]) -> tuple[list[Step], str | None]:
+    """Split off the steps that only state a matrix's size (``W ∈ ℝ^{m×n}``): one line."""
+    decl = [s for s in steps if s.formula.lhs == s.formula.rhs and s.shape]
+    rest = [s for s in steps if s not in decl]
+    line = r",\quad ".join(step_tex(s) for s in decl) if decl else None
+    return rest, line
+
+
+def _step_view(step: Step) -> dict[str, Any]:
+    lines = _sum_lines(step)
+    if lines is None:
+        single = step_tex(step)
+        parts = chain_parts(step.formula)
+        if len(single) <= ONE_LINE or len(parts) < 3 or step.shape:
+            lines = [single]
+        else:
+            lines = [f"{parts[0]} &= {parts[1]}"] + [f"&= {p}" for p in parts[2:]]
+    return {"label": escape(_capital(step.label)),
+            "cite": escape(step.cite) if step.cite else None,
+            "note": escape(step.note) if step.note else None, "lines": lines}
+
+
+def _row_view(step: Step) -> dict[str, str]:
+    """A step as one row of an aligned block: label, working, note."""
+    return {"label": escape(_capital(step.label)), "working": step_tex(step),
+            "note": escape(step.note) if step.note else ""}
+
+
+def _cell(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return escape(cell)
+    if isinstance(cell, Shape):
+        return f"${shape_tex(cell)}$"
+    value = sp.sympify(cell)
+    if value.is_Rational and not value.is_Integer:
+        return rf"$\approx {float(value):.3g}$"
+    return f"${tex(value)}$"
+
+
+def _table_view(table: Table) -> dict[str, Any]:
+    spec = "l" + "".join("r" if i >= 4 or table.columns[0] == "" else "c"
+                         for i in range(1, len(table.columns)))
+    return {
+        "spec": spec,
+        "head": " & ".join(rf"\textbf{{{escape(c)}}}" if c else "" for c in table.columns),
+        "rows": [" & ".join(_cell(c) for c in row) for row in table.rows],
+        "total": " & ".join(_cell(c) for c in table.total) if table.total else None,
+        "notes": [escape(n) for n in table.notes],
+    }
+
+
+NO_RESULT = {"shape_table", "compare", "describe"}
+
+
+def _answer_view(answer: Answer) -> dict[str, Any]:
+    steps, declared = _declarations(answer.steps)
+    sums = [s for s in steps if _sum_lines(s) is not None]
+    short = [s for s in steps if s not in sums]
+    compact = len(short) > 3 and not any(s.cite for s in short)
+    view: dict[str, Any] = {
+        "view": "table" if answer.table else "steps",
+        "steps": [_step_view(s) for s in (sums if compact else steps)],
+        "rows": [_row_view(s) for s in short] if compact else [],
+        "declared": declared,
+        "explanation": escape(answer.explanation),
+        "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else "",
+        "result": None, "total": None, "figure": answer.figure,
+    }
+    if answer.value is not None and answer.kind not in NO_RESULT:
+        view["result"] = shape_tex(answer.value) if isinstance(answer.value, Shape) else \
+            tex(answer.value)
+    if answer.table is not None:
+        view["table"] = _table_view(answer.table)
+    if answer.figure == "module-graph" and answer.analysis is not None:
+        view["graph_layout"] = module_graph(answer.analysis)
+    if answer.graph is not None:
+        view["compute_graph"] = compute_graph(answer.graph)
+    return view
+
+
+def _box(points: int | None, answers: tuple[Answer, ...]) -> str:
+    height = 2.5 + 0.8 * (points or 2)
+    if any(a.table is not None for a in answers):
+        height = max(height, 9.0)
+    return f"{min(height, 12.0):.1f}cm"
+
+
+def _part_view(part: KeyedPart) -> dict[str, Any]:
+    return {
+        "points": part.spec.points,
+        "text": escape(part.spec.text),
+        "note": escape(part.spec.note) if part.spec.note else None,
+        "answers": [_answer_view(a) for a in part.answers],
+        "box": _box(part.spec.points, part.answers),
+        "subparts": [_part_view(p) for p in part.subparts],
+    }
+
+
+@dataclass(frozen=True)
+class Rendered:
+    questions: str
+    key: str
+
+
+def _preamble(problems: list[dict[str, Any]]) -> list[str]:
+    lines = list(BASE_PACKAGES)
+
+    def need(views: list[dict[str, Any]]) -> None:
+        for v in views:
+            for a in v["answers"]:
+                for kind in (a["view"], a["figure"]):
+                    for pkg in FIGURE_PACKAGES.get(kind or "", ()):
+                        if pkg not in lines:
+                            lines.append(pkg)
+            need(v["subparts"])
+
+    for p in problems:
+        need(p["parts"])
+    return lines + list(TAIL)
+
+
+def render(key: Key) -> Rendered:
+    """The question sheet and the answer key of ``key``, as LaTeX source."""
+    spec = key.loaded.spec
+    base_conventions = key.problems[0].loaded.conventions if key.problems else None
+    problems = []
+    for p in key.problems:
+        own = p.loaded.conventions
+        problems.append({
+            "title": escape(p.loaded.spec.title),
+            "text": escape(p.loaded.spec.text),
+            "note": escape(p.loaded.spec.note) if p.loaded.spec.note else None,
+            "conventions": " ".join(escape(c) for c in own.describe())
+            if own != base_conventions else None,
+            "parts": [_part_view(part) for part in p.parts],
+        })
+    context = {
+        "title": escape(spec.title),
+        "course": escape(spec.course or ""),
+        "date": escape(spec.date) if spec.date else None,
+        "instructions": escape(spec.instructions) if spec.instructions else None,
+        "conventions": [escape(c) for c in base_conventions.describe()]
+        if base_conventions else [],
+        "problems": problems,
+        "preamble": _preamble(problems),
+    }
+    doc = environment().get_template("document.tex.j2")
+    return Rendered(
+        questions=doc.render(answers=False, header="Questions", **context),
+        key=doc.render(answers=True, header="Answer key", **context),
+    )

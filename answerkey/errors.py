@@ -31,6 +31,7 @@ class SpecError(AnswerkeyError):
 
     def __str__(self) -> str:
         where = f"{self.location} {self.field}:" if self.field else f"{self.location}:"
+        # e.g. "specs/x.yaml:14:7 problems[1].layers[3].stride: expected ..."
         return f"{where} {self.message}"
 
 

@@ -122,14 +122,17 @@ class LoadedSpec:
 
     def error(self, loc: Loc, err: DerivationError) -> SpecError:
         """A derivation error, placed at ``loc`` plus the field the error names."""
-        full = (*loc, err.field) if err.field else loc
-        return SpecError(self.located.where(full), _display(self.located.data, full), err.message)
+        full = _clean(self.located.data, (*loc, err.field) if err.field else loc)
+        return SpecError(self.located.where(full), dotted(full) or None, err.message)
 
 
-def _display(data: Any, loc: Loc) -> str:
-    """The loc as the user wrote the field path: tags and normalisation steps dropped."""
+def _clean(data: Any, loc: Loc) -> Loc:
+    """The loc as the user wrote the field path: union tags, validator names and the index
+    of a value the spec gave unlisted (``ask: {...}`` for ``ask: [{...}]``) dropped."""
     shown: list[str | int] = []
     for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or "[" in part):
+            continue
         if isinstance(data, dict) and part in data:
             data = data[part]
         elif isinstance(data, list) and isinstance(part, int) and part < len(data):
@@ -138,12 +141,10 @@ def _display(data: Any, loc: Loc) -> str:
             continue
         elif isinstance(part, int) and not isinstance(data, list):
             continue
-        elif part in ("function-plain", "function-after", "function-before"):
-            continue
         else:
             data = None
         shown.append(part)
-    return dotted(tuple(shown))
+    return tuple(shown)
 
 
 def _from_validation(located: Located, err: ValidationError) -> SpecError:
@@ -170,7 +171,8 @@ def _from_validation(located: Located, err: ValidationError) -> SpecError:
         msg = f"{msg.lower()}, got {first.get('input')!r}"[:300]
     elif kind == "too_short":
         msg = f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
-    return SpecError(located.where(loc, at_key=at_key), _display(located.data, loc) or None, msg)
+    clean = _clean(located.data, loc)
+    return SpecError(located.where(clean, at_key=at_key), dotted(clean) or None, msg)
 
 
 def load_spec(path: Path) -> LoadedSpec:

@@ -112,6 +112,6 @@ class Strict(BaseModel):
                 near = difflib.get_close_matches(str(key), sorted(known), n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else \
                     f"; known fields: {', '.join(sorted(known))}"
-                raise PydanticCustomError("unknown_field", "unknown field {field!r}{hint}",
+                raise PydanticCustomError("unknown_field", "unknown field '{field}'{hint}",
                                           {"field": key, "hint": hint})
         return data

@@ -64,13 +64,13 @@ class _Walker:
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise SpecError(_where(self.located, key_node), _dotted(loc) or None,
+                                    "YAML merge keys (<<) are not supported; repeat the fields")
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     raise SpecError(_where(self.located, key_node), _dotted(loc) or None,
                                     f"keys must be text, got {key!r}")
-                if key == "<<":
-                    raise SpecError(_where(self.located, key_node), _dotted(loc) or None,
-                                    "YAML merge keys (<<) are not supported; repeat the fields")
                 if key in out:
                     raise SpecError(_where(self.located, key_node), _dotted((*loc, key)),
                                     "this field is given twice")

@@ -46,8 +46,7 @@ def build(spec: Path, outdir: Path | None = None, pdf: bool = True) -> BuildResu
             compile_all([work / "questions.tex", work / "key.tex"])
         elif pdf:
             warning = f"PDFs not made: {INSTALL_HINT}"
-        keep = sorted(p.name for p in work.iterdir()
-                      if p.suffix in {".tex", ".pdf", ".json"})
+        keep = sorted(p.name for p in work.iterdir() if p.suffix in {".tex", ".pdf", ".json"})
         final = work / "out"
         final.mkdir()
         for name in keep:

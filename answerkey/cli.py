@@ -60,8 +60,13 @@ def derive(spec: Path) -> None:
 
 @main.command()
 @SPEC
-@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=None,
-              help="Output directory (default: build/<spec name>).")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output directory (default: build/<spec name>).",
+)
 @click.option("--no-pdf", is_flag=True, help="Write the .tex and JSON only.")
 @reports_errors
 def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:

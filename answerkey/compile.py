@@ -32,17 +32,32 @@ INSTALL_HINT = (
 def tex_env() -> dict[str, str]:
     """The environment latexmk runs in: locked-down file access, a fixed date."""
     env = dict(os.environ)
-    env.update({
-        "openin_any": "p", "openout_any": "p", "shell_escape": "f",
-        "SOURCE_DATE_EPOCH": env.get("SOURCE_DATE_EPOCH", EPOCH), "FORCE_SOURCE_DATE": "1",
-        "TZ": "UTC", "LC_ALL": "C",
-    })
+    env.update(
+        {
+            "openin_any": "p",
+            "openout_any": "p",
+            "shell_escape": "f",
+            "SOURCE_DATE_EPOCH": env.get("SOURCE_DATE_EPOCH", EPOCH),
+            "FORCE_SOURCE_DATE": "1",
+            "TZ": "UTC",
+            "LC_ALL": "C",
+        }
+    )
     return env
 
 
 def latexmk_command(tex: Path) -> list[str]:
-    return ["latexmk", "-pdf", "-norc", "-no-shell-escape", "-halt-on-error",
-            "-interaction=nonstopmode", "-file-line-error", "-quiet", tex.name]
+    return [
+        "latexmk",
+        "-pdf",
+        "-norc",
+        "-no-shell-escape",
+        "-halt-on-error",
+        "-interaction=nonstopmode",
+        "-file-line-error",
+        "-quiet",
+        tex.name,
+    ]
 
 
 def have_latexmk() -> bool:
@@ -73,9 +88,16 @@ def compile_pdf(tex: Path, timeout: int = TIMEOUT) -> Path:
     if not have_latexmk():
         raise ToolMissing(INSTALL_HINT)
     try:
-        proc = subprocess.run(latexmk_command(tex), cwd=tex.parent, env=tex_env(),
-                              capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            latexmk_command(tex),
+            cwd=tex.parent,
+            env=tex_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise CompileError(f"{tex.name}: LaTeX took more than {timeout} s; stopped") from None
     pdf = tex.with_suffix(".pdf")

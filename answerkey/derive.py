@@ -43,8 +43,13 @@ class Key:
     problems: tuple[KeyedProblem, ...]
 
 
-def _part(loaded: LoadedSpec, problem: LoadedProblem, part: PartSpec, label: str,
-          loc: tuple[str | int, ...]) -> KeyedPart:
+def _part(
+    loaded: LoadedSpec,
+    problem: LoadedProblem,
+    part: PartSpec,
+    label: str,
+    loc: tuple[str | int, ...],
+) -> KeyedPart:
     answers = []
     for k, question in enumerate(part.ask):
         try:

@@ -65,15 +65,16 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
     nodes: list[Node] = []
     edges: list[tuple[str, str]] = []
     net = analysis.network
-    results = {id(r.result.layer if isinstance(r.result, LayerResult) else r.result.block): r
-               for r in analysis.rows}
+    results = {
+        id(r.result.layer if isinstance(r.result, LayerResult) else r.result.block): r
+        for r in analysis.rows
+    }
     widest = max((len(b.branches) for b in net.layers if isinstance(b, Parallel)), default=1)
     centre = (widest - 1) * COLUMN / 2
     wide = {"in"}
     nodes.append(Node("in", centre, 0.0, rf"input\\ \mbox{{${shape_tex(net.input)}$}}", "joinbox"))
-    y, prev, count = 0.0, "in", 0
-    for node in net.layers:
-        count += 1
+    y, prev = 0.0, "in"
+    for count, node in enumerate(net.layers, 1):
         nid = f"n{count}"
         if isinstance(node, Parallel):
             depth = max(len(b.layers) for b in node.branches)
@@ -84,17 +85,29 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
                 start = depth - len(branch.layers)
                 for j, layer in enumerate(branch.layers):
                     lid = f"{nid}b{i}l{j}"
-                    nodes.append(Node(lid, offset + i * COLUMN, y + (start + j + 1) * ROW,
-                                      _label(layer.name, results[id(layer)].result)))
+                    nodes.append(
+                        Node(
+                            lid,
+                            offset + i * COLUMN,
+                            y + (start + j + 1) * ROW,
+                            _label(layer.name, results[id(layer)].result),
+                        )
+                    )
                     edges.append((last, lid))
                     last = lid
                 ends.append(last)
             y += (depth + 1) * ROW
             join = results[id(node)].result
             how = "concatenation" if node.join == "concat" else "sum"
-            nodes.append(Node(nid, centre, y,
-                              rf"{escape(node.name)} ({how})\\ \mbox{{${shape_tex(join.out_shape)}$}}",
-                              "joinbox"))
+            nodes.append(
+                Node(
+                    nid,
+                    centre,
+                    y,
+                    rf"{escape(node.name)} ({how})\\ \mbox{{${shape_tex(join.out_shape)}$}}",
+                    "joinbox",
+                )
+            )
             wide.add(nid)
             edges.extend((e, nid) for e in ends)
         else:
@@ -102,8 +115,12 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
             nodes.append(Node(nid, centre, y, _label(node.name, results[id(node)].result)))
             edges.append((prev, nid))
         prev = nid
-    return {"nodes": nodes, "edges": [_edge(a, b, wide) for a, b in edges],
-            "width": f"{COLUMN - 0.4:.2f}", "span": f"{widest * COLUMN - 0.4:.2f}"}
+    return {
+        "nodes": nodes,
+        "edges": [_edge(a, b, wide) for a, b in edges],
+        "width": f"{COLUMN - 0.4:.2f}",
+        "span": f"{widest * COLUMN - 0.4:.2f}",
+    }
 
 
 def compute_graph(graph: Graph) -> dict[str, str]:
@@ -111,8 +128,22 @@ def compute_graph(graph: Graph) -> dict[str, str]:
     sym = {nid: tex(s) for nid, s, _ in graph.nodes}
     size = {src: r" \times ".join(str(d) for d in dims) for src, _, dims in graph.edges}
     f = str(graph.nodes[3][1])
-    fn = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}",
-          "softmax": r"\operatorname{softmax}", "identity": r"\operatorname{id}"}[f]
+    fn = {
+        "tanh": r"\tanh",
+        "sigmoid": r"\sigma",
+        "relu": r"\operatorname{ReLU}",
+        "softmax": r"\operatorname{softmax}",
+        "identity": r"\operatorname{id}",
+    }[f]
     z = next((tex(lbl) for lbl in graph.edge_labels if lbl is not None), "")
-    return {"xt": sym["xt"], "Wt": sym["Wt"], "a": sym["a"], "f": fn, "z": z,
-            "e_xt": size["xt"], "e_Wt": size["Wt"], "e_mm": size["mm"], "e_f": size["f"]}
+    return {
+        "xt": sym["xt"],
+        "Wt": sym["Wt"],
+        "a": sym["a"],
+        "f": fn,
+        "z": z,
+        "e_xt": size["xt"],
+        "e_Wt": size["Wt"],
+        "e_mm": size["mm"],
+        "e_f": size["f"],
+    }

@@ -18,17 +18,46 @@ from derivations.formula import Formula
 from derivations.shapes import Shape
 
 _SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
-    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "−": r"\ensuremath{-}",
-    "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}", "→": r"\ensuremath{\to}",
-    "ℝ": r"\ensuremath{\mathbb{R}}", "⊙": r"\ensuremath{\odot}", "≤": r"\ensuremath{\le}",
-    "≥": r"\ensuremath{\ge}", "≈": r"\ensuremath{\approx}", "⊗": r"\ensuremath{\otimes}",
-    "ᵀ": r"\ensuremath{^{\top}}", "δ": r"\ensuremath{\delta}", "∂": r"\ensuremath{\partial}",
-    "\u00a0": "~", "½": r"\ensuremath{\tfrac{1}{2}}", "‖": r"\ensuremath{\|}",
-    "′": r"\ensuremath{'}", "σ": r"\ensuremath{\sigma}", "…": r"\ldots{}",
-    "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---",
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "×": r"\ensuremath{\times}",
+    "·": r"\ensuremath{\cdot}",
+    "−": r"\ensuremath{-}",
+    "⌊": r"\ensuremath{\lfloor}",
+    "⌋": r"\ensuremath{\rfloor}",
+    "→": r"\ensuremath{\to}",
+    "ℝ": r"\ensuremath{\mathbb{R}}",
+    "⊙": r"\ensuremath{\odot}",
+    "≤": r"\ensuremath{\le}",
+    "≥": r"\ensuremath{\ge}",
+    "≈": r"\ensuremath{\approx}",
+    "⊗": r"\ensuremath{\otimes}",
+    "ᵀ": r"\ensuremath{^{\top}}",
+    "δ": r"\ensuremath{\delta}",
+    "∂": r"\ensuremath{\partial}",
+    "\u00a0": "~",
+    "½": r"\ensuremath{\tfrac{1}{2}}",
+    "‖": r"\ensuremath{\|}",
+    "′": r"\ensuremath{'}",
+    "σ": r"\ensuremath{\sigma}",
+    "…": r"\ldots{}",
+    "“": "``",
+    "”": "''",
+    "‘": "`",
+    "’": "'",
+    "–": "--",
+    "—": "---",
 }
 _COMBINING_TILDE = re.compile("(.)\u0303")
 _SPECIAL_RE = re.compile("|".join(re.escape(k) for k in _SPECIAL))
@@ -42,8 +71,9 @@ def escape(text: str) -> str:
     print as text and never run; words of 30+ characters get break points so that they cannot
     overflow the line.
     """
-    text = _LONG_WORD.sub(lambda m: "\u200b".join(m.group(0)[i:i + 12]
-                                                  for i in range(0, len(m.group(0)), 12)), text)
+    text = _LONG_WORD.sub(
+        lambda m: "\u200b".join(m.group(0)[i : i + 12] for i in range(0, len(m.group(0)), 12)), text
+    )
     text = _COMBINING_TILDE.sub(lambda m: f"\u0001{m.group(1)}\u0002", text)
     out = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], text)
     out = "".join(_typesettable(c) for c in out)
@@ -85,10 +115,16 @@ class KeyPrinter(LatexPrinter):
         dens = [a for a in expr.args if isinstance(a, sp.Pow) and a.exp == -1]
         if dens and expr.args[0] != -1:
             nums = [a for a in expr.args if a not in dens]
-            num = self._print(sp.Mul(*nums, evaluate=False)) if len(nums) > 1 else (
-                self._print(nums[0]) if nums else "1")
-            den = self._print(sp.Mul(*[d.base for d in dens], evaluate=False)) if len(
-                dens) > 1 else self._print(dens[0].base)
+            num = (
+                self._print(sp.Mul(*nums, evaluate=False))
+                if len(nums) > 1
+                else (self._print(nums[0]) if nums else "1")
+            )
+            den = (
+                self._print(sp.Mul(*[d.base for d in dens], evaluate=False))
+                if len(dens) > 1
+                else self._print(dens[0].base)
+            )
             return rf"\frac{{{num}}}{{{den}}}"
         return str(super()._print_Mul(expr))
 
@@ -122,7 +158,7 @@ class KeyPrinter(LatexPrinter):
     def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
         body = expr.function.expr
         arg = self._print(expr.expr)
-        if isinstance(body, sp.Piecewise):
+        if type(body).__name__ == "Positive":
             return rf"\mathbb{{1}}\left[{arg} > 0\right]"
         names = {sp.tanh: r"\tanh", sp.Max: r"\operatorname{ReLU}"}
         if body.func in names:
@@ -132,7 +168,8 @@ class KeyPrinter(LatexPrinter):
         return rf"\operatorname{{{body.func}}}\left({arg}\right)"
 
     def _print_Partial(self, expr: Any) -> str:
-        return rf"\frac{{\partial {self._print(expr.args[0])}}}{{\partial {self._print(expr.args[1])}}}"
+        num, den = self._print(expr.args[0]), self._print(expr.args[1])
+        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
 
     def _print_Vec(self, expr: Any) -> str:
         return rf"\operatorname{{vec}}\left({self._print(expr.args[0])}\right)"

@@ -57,11 +57,17 @@ TERMS_PER_LINE = 4
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
-        block_start_string="((*", block_end_string="*))",
-        variable_start_string="(((", variable_end_string=")))",
-        comment_start_string="((=", comment_end_string="=))",
-        undefined=jinja2.StrictUndefined, autoescape=False,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
 
 
@@ -71,15 +77,11 @@ def _sum_lines(step: Step) -> list[str] | None:
     if not isinstance(f.rhs, sp.Add) or len(f.values) <= TERMS_PER_LINE:
         return None
     terms = [tex(v) for _, v in f.values]
-    chunks = [terms[i:i + TERMS_PER_LINE] for i in range(0, len(terms), TERMS_PER_LINE)]
+    chunks = [terms[i : i + TERMS_PER_LINE] for i in range(0, len(terms), TERMS_PER_LINE)]
     lines = [f"{tex(f.lhs)} &= " + " + ".join(chunks[0])]
     lines += [r"&\quad + " + " + ".join(c) for c in chunks[1:]]
     lines.append(f"&= {tex(f.value)}")
     return lines
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _declarations(steps: tuple[Step, ...]) -> tuple[list[Step], str | None]:
@@ -99,15 +101,21 @@ def _step_view(step: Step) -> dict[str, Any]:
             lines = [single]
         else:
             lines = [f"{parts[0]} &= {parts[1]}"] + [f"&= {p}" for p in parts[2:]]
-    return {"label": escape(_capital(step.label)),
-            "cite": escape(step.cite) if step.cite else None,
-            "note": escape(step.note) if step.note else None, "lines": lines}
+    return {
+        "label": escape(step.label),
+        "cite": escape(step.cite) if step.cite else None,
+        "note": escape(step.note) if step.note else None,
+        "lines": lines,
+    }
 
 
 def _row_view(step: Step) -> dict[str, str]:
     """A step as one row of an aligned block: label, working, note."""
-    return {"label": escape(_capital(step.label)), "working": step_tex(step),
-            "note": escape(step.note) if step.note else ""}
+    return {
+        "label": escape(step.label),
+        "working": step_tex(step),
+        "note": escape(step.note) if step.note else "",
+    }
 
 
 def _cell(cell: Cell) -> str:
@@ -124,8 +132,9 @@ def _cell(cell: Cell) -> str:
 
 
 def _table_view(table: Table) -> dict[str, Any]:
-    spec = "l" + "".join("r" if i >= 4 or table.columns[0] == "" else "c"
-                         for i in range(1, len(table.columns)))
+    spec = "l" + "".join(
+        "r" if i >= 4 or table.columns[0] == "" else "c" for i in range(1, len(table.columns))
+    )
     return {
         "spec": spec,
         "head": " & ".join(rf"\textbf{{{escape(c)}}}" if c else "" for c in table.columns),
@@ -150,11 +159,14 @@ def _answer_view(answer: Answer) -> dict[str, Any]:
         "declared": declared,
         "explanation": escape(answer.explanation),
         "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else "",
-        "result": None, "total": None, "figure": answer.figure,
+        "result": None,
+        "total": None,
+        "figure": answer.figure,
     }
     if answer.value is not None and answer.kind not in NO_RESULT:
-        view["result"] = shape_tex(answer.value) if isinstance(answer.value, Shape) else \
-            tex(answer.value)
+        view["result"] = (
+            shape_tex(answer.value) if isinstance(answer.value, Shape) else tex(answer.value)
+        )
     if answer.table is not None:
         view["table"] = _table_view(answer.table)
     if answer.figure == "module-graph" and answer.analysis is not None:
@@ -212,21 +224,23 @@ def render(key: Key) -> Rendered:
     problems = []
     for p in key.problems:
         own = p.loaded.conventions
-        problems.append({
-            "title": escape(p.loaded.spec.title),
-            "text": escape(p.loaded.spec.text),
-            "note": escape(p.loaded.spec.note) if p.loaded.spec.note else None,
-            "conventions": " ".join(escape(c) for c in own.describe())
-            if own != base_conventions else None,
-            "parts": [_part_view(part) for part in p.parts],
-        })
+        problems.append(
+            {
+                "title": escape(p.loaded.spec.title),
+                "text": escape(p.loaded.spec.text),
+                "note": escape(p.loaded.spec.note) if p.loaded.spec.note else None,
+                "conventions": " ".join(escape(c) for c in own.describe())
+                if own != base_conventions
+                else None,
+                "parts": [_part_view(part) for part in p.parts],
+            }
+        )
     context = {
         "title": escape(spec.title),
         "course": escape(spec.course or ""),
         "date": escape(spec.date) if spec.date else None,
         "instructions": escape(spec.instructions) if spec.instructions else None,
-        "conventions": [escape(c) for c in base_conventions.describe()]
-        if base_conventions else [],
+        "conventions": [escape(c) for c in base_conventions.describe()] if base_conventions else [],
         "problems": problems,
         "preamble": _preamble(problems),
     }

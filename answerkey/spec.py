@@ -33,8 +33,9 @@ class ConventionsSpec(Strict):
     rounding: Literal["floor"] | None = None
 
     def apply(self, base: Conventions) -> Conventions:
-        return base.override(bias=self.bias, ops=self.ops, pool_ops=self.pool_ops,
-                             rounding=self.rounding)
+        return base.override(
+            bias=self.bias, ops=self.ops, pool_ops=self.pool_ops, rounding=self.rounding
+        )
 
 
 class PartSpec(Strict):
@@ -77,10 +78,11 @@ class ProblemSpec(Strict):
     @model_validator(mode="after")
     def _points_add_up(self) -> ProblemSpec:
         parts = [p.total_points for p in self.parts]
-        if self.points is not None and all(p is not None for p in parts):
-            if sum(p for p in parts if p) != self.points:
-                raise fail(f"the parts' points add up to {sum(p for p in parts if p)}, "
-                           f"not {self.points}")
+        known = self.points is not None and all(p is not None for p in parts)
+        if known and sum(p for p in parts if p) != self.points:
+            raise fail(
+                f"the parts' points add up to {sum(p for p in parts if p)}, not {self.points}"
+            )
         return self
 
 
@@ -137,9 +139,9 @@ def _clean(data: Any, loc: Loc) -> Loc:
             data = data[part]
         elif isinstance(data, list) and isinstance(part, int) and part < len(data):
             data = data[part]
-        elif isinstance(data, dict) and data.get("kind") == part:
-            continue
-        elif isinstance(part, int) and not isinstance(data, list):
+        elif (isinstance(data, dict) and data.get("kind") == part) or (
+            isinstance(part, int) and not isinstance(data, list)
+        ):
             continue
         else:
             data = None

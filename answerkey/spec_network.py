@@ -12,7 +12,15 @@ import sympy as sp
 from pydantic import Field
 
 from answerkey.spec_types import (
-    ActivationName, Padding, Positive, PositivePair, Size, SizePair, Strict, Text, fail,
+    ActivationName,
+    Padding,
+    Positive,
+    PositivePair,
+    Size,
+    SizePair,
+    Strict,
+    Text,
+    fail,
 )
 from derivations import layers as L
 from derivations.formula import as_size
@@ -62,10 +70,18 @@ class Conv2dSpec(LayerSpec):
 
     def to_model(self, name: str, loc: Loc) -> L.Layer:
         kernel, dilation = _pair(self.kernel), _pair(self.dilation)
-        return L.Conv2d(name=name, path=loc, activation=self.activation,
-                        filters=as_size(self.filters), kernel=kernel, stride=_pair(self.stride),
-                        padding=_padding(self.padding, kernel, dilation), dilation=dilation,
-                        groups=self.groups, bias=self.bias)
+        return L.Conv2d(
+            name=name,
+            path=loc,
+            activation=self.activation,
+            filters=as_size(self.filters),
+            kernel=kernel,
+            stride=_pair(self.stride),
+            padding=_padding(self.padding, kernel, dilation),
+            dilation=dilation,
+            groups=self.groups,
+            bias=self.bias,
+        )
 
 
 class PoolSpec(LayerSpec):
@@ -80,9 +96,14 @@ class PoolSpec(LayerSpec):
         kernel = _pair(self.kernel)
         cls = L.LAYER_KINDS[self.kind]
         one = (sp.Integer(1), sp.Integer(1))
-        return cls(name=name, path=loc, activation=self.activation,  # type: ignore[call-arg]
-                   kernel=kernel, stride=_pair(self.stride or self.kernel),
-                   padding=_padding(self.padding, kernel, one))
+        return cls(
+            name=name,
+            path=loc,
+            activation=self.activation,  # type: ignore[call-arg]
+            kernel=kernel,
+            stride=_pair(self.stride or self.kernel),
+            padding=_padding(self.padding, kernel, one),
+        )
 
 
 class LinearSpec(LayerSpec):
@@ -94,8 +115,9 @@ class LinearSpec(LayerSpec):
 
     def to_model(self, name: str, loc: Loc) -> L.Layer:
         units = None if self.units == "same" else as_size(self.units)
-        return L.Linear(name=name, path=loc, activation=self.activation, units=units,
-                        bias=self.bias)
+        return L.Linear(
+            name=name, path=loc, activation=self.activation, units=units, bias=self.bias
+        )
 
 
 class FlattenSpec(LayerSpec):

@@ -134,8 +134,9 @@ class Compare(QuestionSpec):
     networks: list[Text] = Field(min_length=2, max_length=2)
 
     def derive(self, ctx: Context) -> Answer:
-        return views.compare(ctx.get(self.networks[0], "networks"),
-                             ctx.get(self.networks[1], "networks"))
+        return views.compare(
+            ctx.get(self.networks[0], "networks"), ctx.get(self.networks[1], "networks")
+        )
 
 
 class Describe(QuestionSpec):
@@ -150,11 +151,15 @@ class Describe(QuestionSpec):
 def perceptron_of(analysis: Analysis) -> backprop.Perceptron:
     """The perceptron a one-layer dense network on a vector input is."""
     layers = analysis.layers()
-    if len(layers) != 1 or layers[0][1].layer.kind != "linear" or not \
-            analysis.network.input.is_vector:
-        raise ShapeError("network", "a perceptron question needs a network of one linear layer "
-                         "on a vector input")
-    row, res = layers[0]
+    if (
+        len(layers) != 1
+        or layers[0][1].layer.kind != "linear"
+        or not analysis.network.input.is_vector
+    ):
+        raise ShapeError(
+            "network", "a perceptron question needs a network of one linear layer on a vector input"
+        )
+    _row, res = layers[0]
     n, m = res.in_shape.dims[0], res.out_shape.dims[0]
     if n.free_symbols or m.free_symbols:
         raise ShapeError("network", "the perceptron's sizes must be numbers")
@@ -207,8 +212,23 @@ class NetworkBackprop(QuestionSpec):
 
 
 AnyQuestion = Annotated[
-    Union[FeatureSpace, LayerParams, TotalParams, Params, Ops, TotalOps, ShapeTable, SamePadding,
-          OutputShapes, Compare, Describe, PerceptronEquation, ComputeGraph, PerceptronBackprop,
-          NetworkEquation, NetworkBackprop],
+    Union[
+        FeatureSpace,
+        LayerParams,
+        TotalParams,
+        Params,
+        Ops,
+        TotalOps,
+        ShapeTable,
+        SamePadding,
+        OutputShapes,
+        Compare,
+        Describe,
+        PerceptronEquation,
+        ComputeGraph,
+        PerceptronBackprop,
+        NetworkEquation,
+        NetworkBackprop,
+    ],
     Field(discriminator="kind"),
 ]

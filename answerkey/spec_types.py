@@ -104,14 +104,21 @@ class Strict(BaseModel):
     def _known_fields(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             name = cls.__name__.removesuffix("Spec").lower() or "value"
-            raise fail(f"expected a mapping of fields for this {name}, got "
-                       f"{type(data).__name__} {data!r}"[:200])
+            raise fail(
+                f"expected a mapping of fields for this {name}, got {type(data).__name__} {data!r}"[
+                    :200
+                ]
+            )
         known = set(cls.model_fields)
         for key in data:
             if key not in known:
                 near = difflib.get_close_matches(str(key), sorted(known), n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else \
-                    f"; known fields: {', '.join(sorted(known))}"
-                raise PydanticCustomError("unknown_field", "unknown field '{field}'{hint}",
-                                          {"field": key, "hint": hint})
+                hint = (
+                    f"; did you mean {near[0]!r}?"
+                    if near
+                    else f"; known fields: {', '.join(sorted(known))}"
+                )
+                raise PydanticCustomError(
+                    "unknown_field", "unknown field '{field}'{hint}", {"field": key, "hint": hint}
+                )
         return data

@@ -61,22 +61,37 @@ def build_layer(layer: Layer, in_channels: int) -> Any:
     """The ``torch.nn`` module of one layer (biases on, so both counts can be compared)."""
     nn = _torch().nn
     if isinstance(layer, Conv2d):
-        return nn.Conv2d(in_channels, _i(layer.filters), tuple(map(_i, layer.kernel)),
-                         stride=tuple(map(_i, layer.stride)), padding=tuple(map(_i, layer.padding)),
-                         dilation=tuple(map(_i, layer.dilation)), groups=layer.groups, bias=True,
-                         device="meta")
+        return nn.Conv2d(
+            in_channels,
+            _i(layer.filters),
+            tuple(map(_i, layer.kernel)),
+            stride=tuple(map(_i, layer.stride)),
+            padding=tuple(map(_i, layer.padding)),
+            dilation=tuple(map(_i, layer.dilation)),
+            groups=layer.groups,
+            bias=True,
+            device="meta",
+        )
     if isinstance(layer, Pool2d):
         cls = nn.MaxPool2d if layer.kind == "maxpool2d" else nn.AvgPool2d
-        return cls(tuple(map(_i, layer.kernel)), stride=tuple(map(_i, layer.stride)),
-                   padding=tuple(map(_i, layer.padding)))
+        return cls(
+            tuple(map(_i, layer.kernel)),
+            stride=tuple(map(_i, layer.stride)),
+            padding=tuple(map(_i, layer.padding)),
+        )
     if isinstance(layer, Linear):
         units = in_channels if layer.units is None else _i(layer.units)
         return nn.Sequential(nn.Flatten(), nn.Linear(in_channels, units, bias=True, device="meta"))
     if isinstance(layer, Flatten):
         return nn.Flatten()
     if isinstance(layer, Activation):
-        return {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU,
-                "softmax": lambda: nn.Softmax(dim=1), "identity": nn.Identity}[layer.activation]()
+        return {
+            "tanh": nn.Tanh,
+            "sigmoid": nn.Sigmoid,
+            "relu": nn.ReLU,
+            "softmax": lambda: nn.Softmax(dim=1),
+            "identity": nn.Identity,
+        }[layer.activation]()
     raise TypeError(f"no PyTorch module for {layer.kind}")
 
 
@@ -153,8 +168,10 @@ def check_spec(loaded: LoadedSpec) -> list[CheckRow]:
 
 def format_report(rows: list[CheckRow]) -> str:
     """A fixed-width table: ours against PyTorch for shape, weights, biases and MACs."""
-    head = f"{'network':<28} {'layer':<20} {'shape (C,H,W)':<18} {'weights':>12} " \
-           f"{'biases':>8} {'MACs':>14}  verdict"
+    head = (
+        f"{'network':<28} {'layer':<20} {'shape (C,H,W)':<18} {'weights':>12} "
+        f"{'biases':>8} {'MACs':>14}  verdict"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         if r.ours is None:
@@ -162,6 +179,8 @@ def format_report(rows: list[CheckRow]) -> str:
             continue
         m = r.ours
         verdict = "ok" if r.ok else f"DIFFERS: torch {r.torch}"
-        lines.append(f"{r.network[:28]:<28} {r.layer[:20]:<20} {m.shape!s:<18} {m.weights:>12} "
-                     f"{m.biases:>8} {m.macs:>14}  {verdict}")
+        lines.append(
+            f"{r.network[:28]:<28} {r.layer[:20]:<20} {m.shape!s:<18} {m.weights:>12} "
+            f"{m.biases:>8} {m.macs:>14}  {verdict}"
+        )
     return "\n".join(lines)

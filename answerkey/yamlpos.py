@@ -58,22 +58,34 @@ class _Walker:
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise SpecError(self.located.where(loc), None,
-                            f"the spec expands to more than {MAX_NODES} values (an alias bomb?)")
+            raise SpecError(
+                self.located.where(loc),
+                None,
+                f"the spec expands to more than {MAX_NODES} values (an alias bomb?)",
+            )
         self.located.values.setdefault(loc, _mark(node))
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise SpecError(_where(self.located, key_node), _dotted(loc) or None,
-                                    "YAML merge keys (<<) are not supported; repeat the fields")
+                    raise SpecError(
+                        _where(self.located, key_node),
+                        _dotted(loc) or None,
+                        "YAML merge keys (<<) are not supported; repeat the fields",
+                    )
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
-                    raise SpecError(_where(self.located, key_node), _dotted(loc) or None,
-                                    f"keys must be text, got {key!r}")
+                    raise SpecError(
+                        _where(self.located, key_node),
+                        _dotted(loc) or None,
+                        f"keys must be text, got {key!r}",
+                    )
                 if key in out:
-                    raise SpecError(_where(self.located, key_node), _dotted((*loc, key)),
-                                    "this field is given twice")
+                    raise SpecError(
+                        _where(self.located, key_node),
+                        _dotted((*loc, key)),
+                        "this field is given twice",
+                    )
                 self.located.keys[(*loc, key)] = _mark(key_node)
                 out[key] = self.build(value_node, (*loc, key))
             return out
@@ -102,12 +114,14 @@ def load_yaml(path: Path) -> Located:
         raise SpecError(str(path), None, "is a directory; give the path of a .yaml spec")
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise SpecError(str(path), None,
-                        f"the file is {size:,} bytes; a spec may be at most {MAX_BYTES:,}")
+        raise SpecError(
+            str(path), None, f"the file is {size:,} bytes; a spec may be at most {MAX_BYTES:,}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise SpecError(str(path), None, f"not UTF-8 text ({err.reason} at byte {err.start})")
+        reason = f"not UTF-8 text ({err.reason} at byte {err.start})"
+        raise SpecError(str(path), None, reason) from None
     located = Located(path, None)
     loader = yaml.SafeLoader(text)
     try:
@@ -125,8 +139,11 @@ def load_yaml(path: Path) -> Located:
         loader.dispose()
     if not isinstance(located.data, dict):
         kind = type(located.data).__name__
-        raise SpecError(located.where(()), None,
-                        f"the top level must be a mapping (title:, problems:, ...), got a {kind}")
+        raise SpecError(
+            located.where(()),
+            None,
+            f"the top level must be a mapping (title:, problems:, ...), got a {kind}",
+        )
     return located
 
 

@@ -39,6 +39,19 @@ ELEMENTWISE = {
 }
 
 
+class Positive(sp.Function):
+    """1 where the argument is positive, else 0: ReLU's derivative (taken as 0 at 0, as
+    PyTorch does)."""
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        if arg.is_extended_positive:
+            return sp.S.One
+        if arg.is_extended_nonpositive:
+            return sp.S.Zero
+        return None
+
+
 def apply(activation: str, z: sp.MatrixExpr) -> sp.MatrixExpr:
     """f(z) element-wise, as a SymPy matrix expression (softmax handled by its caller)."""
     if activation == "identity":
@@ -55,7 +68,7 @@ def local_jacobian(activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr) -> sp.Ma
     if activation == "sigmoid":
         return DiagMatrix(sp.HadamardProduct(a, ones - a))
     if activation == "relu":
-        step = sp.Lambda(T, sp.Piecewise((1, T > 0), (0, True)))
+        step = sp.Lambda(T, Positive(T))
         return DiagMatrix(ElementwiseApplyFunction(step, z))
     if activation == "identity":
         return sp.Identity(m)
@@ -64,8 +77,9 @@ def local_jacobian(activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr) -> sp.Ma
     raise Unsupported("activation", f"no derivative rule for {activation!r}")
 
 
-def local_gradient(activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr,
-                   upstream: sp.MatrixExpr) -> sp.MatrixExpr:
+def local_gradient(
+    activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr, upstream: sp.MatrixExpr
+) -> sp.MatrixExpr:
     """δ = ∂L/∂z from g = ∂L/∂a: f′(z) ⊙ g, or (diag(a) − a aᵀ) g for softmax."""
     if activation == "softmax":
         return (DiagMatrix(a) - a * a.T) * upstream
@@ -124,13 +138,15 @@ class Perceptron:
     def output(self) -> sp.MatrixExpr:
         """f(W̃ x̃) (softmax written as its own function)."""
         if self.activation == "softmax":
-            return ElementwiseApplyFunction(sp.Lambda(T, sp.Function("softmax")(T)),
-                                            self.Wt * self.xt)
+            return ElementwiseApplyFunction(
+                sp.Lambda(T, sp.Function("softmax")(T)), self.Wt * self.xt
+            )
         return apply(self.activation, self.Wt * self.xt)
 
 
-def _eq(label: str, lhs: sp.Basic, rhs: sp.Basic, shape: tuple[int, ...] | None,
-        cite: str | None = None) -> Step:
+def _eq(
+    label: str, lhs: sp.Basic, rhs: sp.Basic, shape: tuple[int, ...] | None, cite: str | None = None
+) -> Step:
     return Step(label, Formula(lhs, rhs), shape=shape, cite=cite)
 
 
@@ -156,29 +172,50 @@ class Vec(sp.Expr):
 
 def perceptron_equation(p: Perceptron) -> Answer:
     steps = (
-        _eq("weights with the bias as a last column", p.Wt, sp.BlockMatrix([[p.W, p.b]]),
-            (p.m, p.n + 1)),
-        _eq("input with a constant 1 appended", p.xt, sp.BlockMatrix([[p.x], [sp.OneMatrix(1, 1)]]),
-            (p.n + 1, 1)),
-        _eq("the perceptron, one matrix product", p.a, p.output(), (p.m, 1)),
+        _eq(
+            "Weights with the bias as a last column",
+            p.Wt,
+            sp.BlockMatrix([[p.W, p.b]]),
+            (p.m, p.n + 1),
+        ),
+        _eq(
+            "Input with a constant 1 appended",
+            p.xt,
+            sp.BlockMatrix([[p.x], [sp.OneMatrix(1, 1)]]),
+            (p.n + 1, 1),
+        ),
+        _eq("The perceptron, one matrix product", p.a, p.output(), (p.m, 1)),
     )
-    why = (f"Appending 1 to x and the bias b as a last column of W turns W x + b into the single "
-           f"product W̃ x̃: a {p.m} × {p.n + 1} matrix times a {p.n + 1} × 1 vector gives the "
-           f"{p.m} × 1 pre-activation z, and {p.activation} acts on each entry.")
+    why = (
+        f"Appending 1 to x and the bias b as a last column of W turns W x + b into the single "
+        f"product W̃ x̃: a {p.m} × {p.n + 1} matrix times a {p.n + 1} × 1 vector gives the "
+        f"{p.m} × 1 pre-activation z, and {p.activation} acts on each entry."
+    )
     return Answer("perceptron_equation", None, "", why, steps)
 
 
 def compute_graph(p: Perceptron) -> Answer:
     """x̃ and W̃ feed one matmul node; its z feeds f; each edge carries its matrix size."""
     graph = Graph(
-        nodes=(("xt", p.xt, "input"), ("Wt", p.Wt, "input"), ("mm", sp.Symbol("matmul"), "op"),
-               ("f", sp.Symbol(p.activation), "op"), ("a", p.a, "output")),
-        edges=(("xt", "mm", (p.n + 1, 1)), ("Wt", "mm", (p.m, p.n + 1)),
-               ("mm", "f", (p.m, 1)), ("f", "a", (p.m, 1))),
+        nodes=(
+            ("xt", p.xt, "input"),
+            ("Wt", p.Wt, "input"),
+            ("mm", sp.Symbol("matmul"), "op"),
+            ("f", sp.Symbol(p.activation), "op"),
+            ("a", p.a, "output"),
+        ),
+        edges=(
+            ("xt", "mm", (p.n + 1, 1)),
+            ("Wt", "mm", (p.m, p.n + 1)),
+            ("mm", "f", (p.m, 1)),
+            ("f", "a", (p.m, 1)),
+        ),
         edge_labels=(None, None, p.z, None),
     )
-    why = (f"The only matrix multiplication takes W̃ ({p.m} × {p.n + 1}) and x̃ ({p.n + 1} × 1) "
-           f"and gives z ({p.m} × 1); {p.activation} keeps the size, so a is {p.m} × 1.")
+    why = (
+        f"The only matrix multiplication takes W̃ ({p.m} × {p.n + 1}) and x̃ ({p.n + 1} × 1) "
+        f"and gives z ({p.m} × 1); {p.activation} keeps the size, so a is {p.m} × 1."
+    )
     return Answer("compute_graph", None, "", why, (), figure="compute-graph", graph=graph)
 
 
@@ -187,38 +224,73 @@ def perceptron_backprop(p: Perceptron) -> Answer:
     jac = local_jacobian(p.activation, p.z, p.a)
     chain = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
     steps = [
-        _eq("activation", Partial(p.a, p.z), jac, (m, m),
-            "Goodfellow et al. 2016, §6.2.2.3 (softmax)" if p.activation == "softmax"
-            else f"{p.activation}′ element-wise, so the Jacobian is diagonal"),
-        _eq("linear map", Partial(p.z, p.x), p.W, (m, n), "Matrix Cookbook §2.4.1"),
-        _eq("with respect to the inputs", Partial(p.a, p.x), jac * p.W, (m, n), chain),
-        _eq("linear map in the weights", Partial(p.z, Vec(p.Wt)),
-            sp.KroneckerProduct(p.xt.T, sp.Identity(m)), (m, m * (n + 1)),
-            "vec(AXB) = (Bᵀ ⊗ A) vec(X), Magnus & Neudecker"),
-        _eq("with respect to weights and biases", Partial(p.a, Vec(p.Wt)),
-            jac * sp.KroneckerProduct(p.xt.T, sp.Identity(m)), (m, m * (n + 1)), chain),
-        _eq("with respect to the biases", Partial(p.a, p.b), jac, (m, m),
-            "the bias is W̃'s last column, multiplied by x̃'s constant 1"),
+        _eq(
+            "Activation",
+            Partial(p.a, p.z),
+            jac,
+            (m, m),
+            "Goodfellow et al. 2016, §6.2.2.3 (softmax)"
+            if p.activation == "softmax"
+            else f"{p.activation}′ element-wise, so the Jacobian is diagonal",
+        ),
+        _eq("Linear map", Partial(p.z, p.x), p.W, (m, n), "Matrix Cookbook §2.4.1"),
+        _eq("With respect to the inputs", Partial(p.a, p.x), jac * p.W, (m, n), chain),
+        _eq(
+            "Linear map in the weights",
+            Partial(p.z, Vec(p.Wt)),
+            sp.KroneckerProduct(p.xt.T, sp.Identity(m)),
+            (m, m * (n + 1)),
+            "vec(AXB) = (Bᵀ ⊗ A) vec(X), Magnus & Neudecker",
+        ),
+        _eq(
+            "With respect to weights and biases",
+            Partial(p.a, Vec(p.Wt)),
+            jac * sp.KroneckerProduct(p.xt.T, sp.Identity(m)),
+            (m, m * (n + 1)),
+            chain,
+        ),
+        _eq(
+            "With respect to the biases",
+            Partial(p.a, p.b),
+            jac,
+            (m, m),
+            "the bias is W̃'s last column, multiplied by x̃'s constant 1",
+        ),
     ]
     delta = local_gradient(p.activation, p.z, p.a, p.g)
     grads = [
-        _eq("error at z, given g = ∂L/∂a", p.delta, delta, (m, 1), chain),
-        _eq("gradient for the weights and biases", Partial(sp.Symbol("L"), p.Wt),
-            p.delta * p.xt.T, (m, n + 1), "outer product: ∂L/∂W̃_jk = δ_j x̃_k"),
-        _eq("gradient for the weights", Partial(sp.Symbol("L"), p.W), p.delta * p.x.T, (m, n)),
-        _eq("gradient for the biases", Partial(sp.Symbol("L"), p.b), p.delta, (m, 1)),
-        _eq("gradient for the inputs", Partial(sp.Symbol("L"), p.x), p.W.T * p.delta, (n, 1),
-            chain),
+        _eq("Error at z, given g = ∂L/∂a", p.delta, delta, (m, 1), chain),
+        _eq(
+            "Gradient for the weights and biases",
+            Partial(sp.Symbol("L"), p.Wt),
+            p.delta * p.xt.T,
+            (m, n + 1),
+            "outer product: ∂L/∂W̃_jk = δ_j x̃_k",
+        ),
+        _eq("Gradient for the weights", Partial(sp.Symbol("L"), p.W), p.delta * p.x.T, (m, n)),
+        _eq("Gradient for the biases", Partial(sp.Symbol("L"), p.b), p.delta, (m, 1)),
+        _eq(
+            "Gradient for the inputs", Partial(sp.Symbol("L"), p.x), p.W.T * p.delta, (n, 1), chain
+        ),
     ]
     y = sp.MatrixSymbol("y", m, 1)
     if p.activation == "softmax":
-        grads.append(_eq("cross-entropy L = −yᵀ log a (y one-hot)", p.delta, p.a - y, (m, 1),
-                         "softmax and cross-entropy combined"))
+        grads.append(
+            _eq(
+                "Cross-entropy L = −yᵀ log a (y one-hot)",
+                p.delta,
+                p.a - y,
+                (m, 1),
+                "softmax and cross-entropy combined",
+            )
+        )
     else:
-        grads.append(_eq("mean squared error L = ½‖a − y‖²", p.g, p.a - y, (m, 1)))
-    why = ("Numerator layout: ∂u/∂v has one row per entry of u and one column per entry of v. "
-           "The chain rule multiplies the local Jacobians from the output back to the input; "
-           "for a loss L the same chain, transposed, gives the gradients as outer products.")
+        grads.append(_eq("Mean squared error L = ½‖a − y‖²", p.g, p.a - y, (m, 1)))
+    why = (
+        "Numerator layout: ∂u/∂v has one row per entry of u and one column per entry of v. "
+        "The chain rule multiplies the local Jacobians from the output back to the input; "
+        "for a loss L the same chain, transposed, gives the gradients as outer products."
+    )
     return Answer("perceptron_backprop", None, "", why, (*steps, *grads))
 
 
@@ -232,8 +304,11 @@ def network_equation(analysis: Analysis) -> Answer:
     steps = []
     for row, res in layers:
         if res.layer.kind != "linear":
-            raise Unsupported("network", f"{row.label} is a {res.layer.kind}: only dense "
-                              "layers have a network equation here")
+            raise Unsupported(
+                "network",
+                f"{row.label} is a {res.layer.kind}: only dense "
+                "layers have a network equation here",
+            )
         n_in, n_out = int(res.in_shape.numel), int(res.out_shape.dims[0])
         w = sp.MatrixSymbol(f"W_{{{row.label}}}", n_out, n_in)
         z = w * expr
@@ -242,10 +317,12 @@ def network_equation(analysis: Analysis) -> Answer:
         steps.append(_eq(f"{row.label} weights", w, w, (n_out, n_in)))
         expr = apply(res.layer.activation, z)
     out = sp.MatrixSymbol(layers[-1][0].label, int(analysis.output.dims[0]), 1)
-    steps.append(_eq("the network", out, expr, tuple(int(d) for d in analysis.output.dims) + (1,)))
-    why = ("Each layer multiplies the previous layer's output by its weight matrix (rows: the "
-           "layer's nodes; columns: the previous layer's nodes) and applies tanh element-wise; "
-           "the layers nest from the input outwards.")
+    steps.append(_eq("The network", out, expr, (*tuple(int(d) for d in analysis.output.dims), 1)))
+    why = (
+        "Each layer multiplies the previous layer's output by its weight matrix (rows: the "
+        "layer's nodes; columns: the previous layer's nodes) and applies tanh element-wise; "
+        "the layers nest from the input outwards."
+    )
     return Answer("network_equation", None, "", why, tuple(steps[-1:] + steps[:-1]))
 
 
@@ -269,22 +346,47 @@ def network_backprop(analysis: Analysis) -> Answer:
             w_next = sp.MatrixSymbol(f"W^{{({idx + 1})}}", sizes[idx + 1], size)
             upstream = w_next.T * sp.MatrixSymbol(f"delta^{{({idx + 1})}}", sizes[idx + 1], 1)
             cite = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
-        steps.append(_eq(f"layer {idx} ({row.label}): error", delta,
-                         local_gradient(act, z, a, upstream), (size, 1), cite))
+        steps.append(
+            _eq(
+                f"Layer {idx} ({row.label}): error",
+                delta,
+                local_gradient(act, z, a, upstream),
+                (size, 1),
+                cite,
+            )
+        )
         prev = sp.MatrixSymbol(f"a^{{({idx - 1})}}", sizes[idx - 1], 1)
-        steps.append(_eq(f"layer {idx} ({row.label}): weight gradient",
-                         Partial(loss, sp.MatrixSymbol(f"W^{{({idx})}}", size, sizes[idx - 1])),
-                         delta * prev.T, (size, sizes[idx - 1])))
+        steps.append(
+            _eq(
+                f"Layer {idx} ({row.label}): weight gradient",
+                Partial(loss, sp.MatrixSymbol(f"W^{{({idx})}}", size, sizes[idx - 1])),
+                delta * prev.T,
+                (size, sizes[idx - 1]),
+            )
+        )
         if res.layer.has_bias(analysis.conventions.bias):
-            steps.append(_eq(f"layer {idx} ({row.label}): bias gradient",
-                             Partial(loss, sp.MatrixSymbol(f"b^{{({idx})}}", size, 1)), delta,
-                             (size, 1)))
-    why = ("Layer l computes z = W a + b from the previous layer's activation a (layer 0 is the "
-           "input) and applies f. Its error δ = ∂L/∂z flows backwards through each transposed "
-           "weight matrix; each weight gradient is the outer product of a layer's error with "
-           "the activation that fed it.")
+            steps.append(
+                _eq(
+                    f"Layer {idx} ({row.label}): bias gradient",
+                    Partial(loss, sp.MatrixSymbol(f"b^{{({idx})}}", size, 1)),
+                    delta,
+                    (size, 1),
+                )
+            )
+    why = (
+        "Layer l computes z = W a + b from the previous layer's activation a (layer 0 is the "
+        "input) and applies f. Its error δ = ∂L/∂z flows backwards through each transposed "
+        "weight matrix; each weight gradient is the outer product of a layer's error with "
+        "the activation that fed it."
+    )
     return Answer("network_backprop", None, "", why, tuple(steps))
 
 
-__all__ = ["Perceptron", "compute_graph", "network_backprop", "network_equation", "perceptron_backprop",
-           "perceptron_equation"]
+__all__ = [
+    "Perceptron",
+    "compute_graph",
+    "network_backprop",
+    "network_equation",
+    "perceptron_backprop",
+    "perceptron_equation",
+]

@@ -8,7 +8,7 @@ operation per multiply-accumulate, one per element of each pooling window, floor
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sympy as sp
 
@@ -31,7 +31,7 @@ class Conventions:
     pool_ops: PoolOps = "window"
     rounding: Literal["floor"] = "floor"
 
-    def override(self, **changes: object) -> Conventions:
+    def override(self, **changes: Any) -> Conventions:
         """These conventions with the given fields replaced (``None`` values ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -66,5 +66,9 @@ class Conventions:
             else "parameters are weights only; biases are excluded unless a problem says otherwise"
         )
         rounding = "strided output sizes round down: ⌊(H + 2P − K)/S⌋ + 1, as PyTorch and Keras"
-        return [f"Operations: {unit}.", f"Pooling: {pool}.", f"Parameters: {bias}.",
-                f"Rounding: {rounding}."]
+        return [
+            f"Operations: {unit}.",
+            f"Pooling: {pool}.",
+            f"Parameters: {bias}.",
+            f"Rounding: {rounding}.",
+        ]

@@ -31,6 +31,9 @@ P = sp.Symbol("P", nonnegative=True, integer=True)
 X_IN = sp.Symbol("X", positive=True, integer=True)
 X_OUT = sp.Symbol("X_out", positive=True, integer=True)
 
+ONE, TWO, ZERO = sp.Integer(1), sp.Integer(2), sp.Integer(0)
+"""Shared defaults (SymPy integers are immutable, so sharing them is safe)."""
+
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softmax", "identity")
 
 
@@ -102,8 +105,13 @@ def register(cls: type[Layer]) -> type[Layer]:
 
 
 def window_size(
-    size: sp.Expr, kernel: sp.Expr, stride: sp.Expr, padding: sp.Expr, dilation: sp.Expr,
-    axis: str, field_name: str,
+    size: sp.Expr,
+    kernel: sp.Expr,
+    stride: sp.Expr,
+    padding: sp.Expr,
+    dilation: sp.Expr,
+    axis: str,
+    field_name: str,
 ) -> SizeRule:
     """One axis of a strided window: the formula above, substituted, with its remainder."""
     inp, out = (H_IN, H_OUT) if axis == "H" else (W_IN, W_OUT)
@@ -135,7 +143,8 @@ def spatial(
     """Both spatial axes of a window over a feature map (raises on a vector input)."""
     if not shape.is_image:
         raise ShapeError(
-            None, f"{kind} needs an H×W×C feature map, but its input is a vector of "
+            None,
+            f"{kind} needs an H×W×C feature map, but its input is a vector of "
             f"{shape.dims[0]}: put it before any flatten or linear layer",
         )
     h = window_size(shape.height, kernel[0], stride[0], padding[0], dilation[0], "H", "kernel")
@@ -149,11 +158,11 @@ class Conv2d(Layer):
     """A 2-D convolution: ``filters`` output channels, each a K_h × K_w × C_in/G kernel."""
 
     kind: ClassVar[str] = "conv2d"
-    filters: sp.Expr = sp.Integer(1)
-    kernel: Pair = (sp.Integer(1), sp.Integer(1))
-    stride: Pair = (sp.Integer(1), sp.Integer(1))
-    padding: Pair = (sp.Integer(0), sp.Integer(0))
-    dilation: Pair = (sp.Integer(1), sp.Integer(1))
+    filters: sp.Expr = ONE
+    kernel: Pair = (ONE, ONE)
+    stride: Pair = (ONE, ONE)
+    padding: Pair = (ZERO, ZERO)
+    dilation: Pair = (ONE, ONE)
     groups: int = 1
     bias: bool | None = None
 
@@ -166,8 +175,15 @@ class Conv2d(Layer):
                     raise ShapeError("groups", f"groups = {g} does not divide the {what} ({n})")
         out = Shape.image(self.filters, h.formula.value, w.formula.value)
         depth = [C_IN / G] if g != 1 else [C_IN]
-        values = {K_H: self.kernel[0], K_W: self.kernel[1], C_IN: c_in, C_OUT: self.filters,
-                  G: g, H_OUT: out.height, W_OUT: out.width}
+        values = {
+            K_H: self.kernel[0],
+            K_W: self.kernel[1],
+            C_IN: c_in,
+            C_OUT: self.filters,
+            G: g,
+            H_OUT: out.height,
+            W_OUT: out.width,
+        }
         with sp.evaluate(False):
             weights = Formula.of(sp.Symbol("W"), product([K_H, K_W, *depth, C_OUT]), values)
             macs = Formula.of(
@@ -182,22 +198,28 @@ class Conv2d(Layer):
 class Pool2d(Layer):
     """A pooling window; no parameters. Its operations count one per window element."""
 
-    kernel: Pair = (sp.Integer(2), sp.Integer(2))
-    stride: Pair = (sp.Integer(2), sp.Integer(2))
-    padding: Pair = (sp.Integer(0), sp.Integer(0))
-    dilation: Pair = (sp.Integer(1), sp.Integer(1))
+    kernel: Pair = (TWO, TWO)
+    stride: Pair = (TWO, TWO)
+    padding: Pair = (ZERO, ZERO)
+    dilation: Pair = (ONE, ONE)
 
     def forward(self, shape: Shape) -> LayerResult:
         h, w = spatial(shape, self.kernel, self.stride, self.padding, self.dilation, self.kind)
         for axis, pad, k in zip("HW", self.padding, self.kernel, strict=True):
             if is_concrete(pad, k) and 2 * pad > k:
                 raise ShapeError(
-                    "padding", f"padding {pad} is more than half the {axis} kernel {k} "
+                    "padding",
+                    f"padding {pad} is more than half the {axis} kernel {k} "
                     "(PyTorch refuses such a pooling window)",
                 )
         out = Shape.image(shape.channels, h.formula.value, w.formula.value)
-        values = {K_H: self.kernel[0], K_W: self.kernel[1], C_OUT: shape.channels,
-                  H_OUT: out.height, W_OUT: out.width}
+        values = {
+            K_H: self.kernel[0],
+            K_W: self.kernel[1],
+            C_OUT: shape.channels,
+            H_OUT: out.height,
+            W_OUT: out.width,
+        }
         with sp.evaluate(False):
             ops = Formula.of(sp.Symbol("OPS"), product([H_OUT, W_OUT, C_OUT, K_H, K_W]), values)
         kernel = (self.kernel[0], self.kernel[1])

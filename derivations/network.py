@@ -146,7 +146,9 @@ def _parallel(block: Parallel, shape: Shape, rows: list[Row]) -> Shape:
     if block.join == "concat":
         parts = [sp.Symbol(f"C_{{{b.name}}}") for b in block.branches]
         depth = Formula.of(
-            sp.Symbol("C_out"), total(parts), dict(zip(parts, [o.channels for o in outs], strict=True))
+            sp.Symbol("C_out"),
+            total(parts),
+            dict(zip(parts, [o.channels for o in outs], strict=True)),
         )
         out = Shape((depth.value, *first.dims[1:]))
     else:

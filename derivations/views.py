@@ -7,6 +7,7 @@ in: every number is a :class:`~derivations.formula.Formula` evaluated, or a sum 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import sympy as sp
@@ -14,7 +15,17 @@ import sympy as sp
 from derivations.answers import Answer, Step, Table
 from derivations.formula import Formula, is_concrete, product, total
 from derivations.layers import (
-    C_OUT, D, H_OUT, K, P, W_OUT, Conv2d, Layer, LayerResult, Linear, Pool2d,
+    C_OUT,
+    H_OUT,
+    W_OUT,
+    Conv2d,
+    D,
+    K,
+    Layer,
+    LayerResult,
+    Linear,
+    P,
+    Pool2d,
 )
 from derivations.network import Analysis, JoinResult, Row
 from derivations.shapes import Shape, ShapeError, Unsupported
@@ -26,9 +37,14 @@ def dims_text(shape: Shape) -> str:
 
 
 def _kind_text(layer: Layer) -> str:
-    return {"conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling",
-            "linear": "fully connected layer", "flatten": "flatten", "activation": "activation"
-            }.get(layer.kind, layer.kind)
+    return {
+        "conv2d": "convolution",
+        "maxpool2d": "max pooling",
+        "avgpool2d": "average pooling",
+        "linear": "fully connected layer",
+        "flatten": "flatten",
+        "activation": "activation",
+    }.get(layer.kind, layer.kind)
 
 
 def floor_note(result: LayerResult) -> str | None:
@@ -71,16 +87,21 @@ def feature_space(analysis: Analysis) -> Answer:
     shape = analysis.network.input
     if shape.is_image:
         h, w, c = sp.symbols("H W C", positive=True, integer=True)
-        formula = Formula.of(sp.Symbol("d"), product([h, w, c]), dict(zip((h, w, c), shape.hwc(),
-                                                                          strict=True)))
-        why = (f"Every one of the {dims_text(shape)} input values (height × width × channels) is "
-               "one feature, so a sample is a point in a space of that many dimensions.")
+        formula = Formula.of(
+            sp.Symbol("d"), product([h, w, c]), dict(zip((h, w, c), shape.hwc(), strict=True))
+        )
+        why = (
+            f"Every one of the {dims_text(shape)} input values (height × width × channels) is "
+            "one feature, so a sample is a point in a space of that many dimensions."
+        )
     else:
         n = sp.Symbol("N_in", positive=True, integer=True)
         formula = Formula.of(sp.Symbol("d"), n, {n: shape.dims[0]})
-        why = (f"The feature space is the input layer: each of its {shape.dims[0]} nodes carries "
-               f"one feature, so a sample is a vector of {shape.dims[0]} numbers. Hidden and "
-               "output layers are computed from it and add no features.")
+        why = (
+            f"The feature space is the input layer: each of its {shape.dims[0]} nodes carries "
+            f"one feature, so a sample is a vector of {shape.dims[0]} numbers. Hidden and "
+            "output layers are computed from it and add no features."
+        )
     return Answer("feature_space", formula.value, "features", why, (Step("", formula),))
 
 
@@ -98,19 +119,30 @@ def _param_reason(analysis: Analysis, result: LayerResult) -> str:
     bias = layer.has_bias(analysis.conventions.bias)
     if isinstance(layer, Linear):
         n_in, n_out = result.in_shape.numel, result.out_shape.dims[0]
-        flat = (f" (the {dims_text(result.in_shape)} input is flattened to {n_in} values)"
-                if result.in_shape.is_image else "")
-        text = (f"Each of the {n_out} units of {layer.name} connects to every one of the {n_in} "
-                f"inputs{flat} with its own weight: W is {n_out} × {n_in}.")
-        return text + (f" With biases, one more per unit: {n_out}." if bias
-                       else " No bias terms are counted.")
+        flat = (
+            f" (the {dims_text(result.in_shape)} input is flattened to {n_in} values)"
+            if result.in_shape.is_image
+            else ""
+        )
+        text = (
+            f"Each of the {n_out} units of {layer.name} connects to every one of the {n_in} "
+            f"inputs{flat} with its own weight: W is {n_out} × {n_in}."
+        )
+        return text + (
+            f" With biases, one more per unit: {n_out}." if bias else " No bias terms are counted."
+        )
     if isinstance(layer, Conv2d):
         kh, kw, depth = result.kernel or (0, 0, 0)
-        text = (f"{layer.name} has {layer.filters} filters, each a {kh} × {kw} × {depth} kernel "
-                "that spans the full input depth; the same weights slide over every position, "
-                "so the input's height and width do not enter.")
-        return text + (f" Each filter adds one bias: {layer.filters}." if bias
-                       else " No bias terms are counted.")
+        text = (
+            f"{layer.name} has {layer.filters} filters, each a {kh} × {kw} × {depth} kernel "
+            "that spans the full input depth; the same weights slide over every position, "
+            "so the input's height and width do not enter."
+        )
+        return text + (
+            f" Each filter adds one bias: {layer.filters}."
+            if bias
+            else " No bias terms are counted."
+        )
     if isinstance(layer, Pool2d):
         return f"{layer.name} is a pooling window: it has no parameters."
     return f"{layer.name} ({_kind_text(layer)}) has no parameters."
@@ -121,8 +153,13 @@ def layer_params(analysis: Analysis, name: str) -> Answer:
     result = row.result
     assert isinstance(result, LayerResult)
     steps = _param_steps(analysis, row, result)
-    return Answer("layer_params", analysis.params(result), "parameters",
-                  _param_reason(analysis, result), tuple(steps))
+    return Answer(
+        "layer_params",
+        analysis.params(result),
+        "parameters",
+        _param_reason(analysis, result),
+        tuple(steps),
+    )
 
 
 def _layer_row(analysis: Analysis, name: str) -> Row:
@@ -139,8 +176,11 @@ def _layer_row(analysis: Analysis, name: str) -> Row:
 def _selected(analysis: Analysis, names: Sequence[str] | None) -> list[tuple[Row, LayerResult]]:
     if names is None:
         return analysis.layers()
-    return [(r, r.result) for r in (_layer_row(analysis, n) for n in names)
-            if isinstance(r.result, LayerResult)]
+    return [
+        (r, r.result)
+        for r in (_layer_row(analysis, n) for n in names)
+        if isinstance(r.result, LayerResult)
+    ]
 
 
 def _sum_formula(lhs: str, labels: Sequence[str], values: Sequence[sp.Expr]) -> Formula:
@@ -151,32 +191,48 @@ def _sum_formula(lhs: str, labels: Sequence[str], values: Sequence[sp.Expr]) -> 
 def total_params(analysis: Analysis) -> Answer:
     counted = [(r, res) for r, res in analysis.layers() if res.weights is not None]
     steps = [s for r, res in counted for s in _param_steps(analysis, r, res)]
-    summed = _sum_formula("N", [r.label for r, _ in counted],
-                          [analysis.params(res) for _, res in counted])
+    summed = _sum_formula(
+        "N", [r.label for r, _ in counted], [analysis.params(res) for _, res in counted]
+    )
     free = [r.label for r, res in analysis.layers() if res.weights is None]
-    why = ("The network's size is the sum of its layers' parameter counts: "
-           + " + ".join(f"{r.label}" for r, _ in counted) + ".")
+    why = (
+        "The network's size is the sum of its layers' parameter counts: "
+        + " + ".join(f"{r.label}" for r, _ in counted)
+        + "."
+    )
     if free:
         verb = "has" if len(free) == 1 else "have"
         why += f" {', '.join(free)} {verb} no parameters."
-    why += (" The input layer has none: it only holds the features."
-            if analysis.network.input.is_vector else "")
-    return Answer("total_params", summed.value, "parameters", why,
-                  (*steps, Step("total", summed)))
+    why += (
+        " The input layer has none: it only holds the features."
+        if analysis.network.input.is_vector
+        else ""
+    )
+    return Answer("total_params", summed.value, "parameters", why, (*steps, Step("Total", summed)))
 
 
 def params(analysis: Analysis, names: Sequence[str] | None) -> Answer:
     steps: list[Step] = []
     for row, result in _selected(analysis, names):
         got = _param_steps(analysis, row, result)
-        steps.extend(got or [Step(f"{row.label}", Formula.of(sp.Symbol("W"), sp.Integer(0), {}),
-                                  "no parameters")])
+        steps.extend(
+            got
+            or [
+                Step(f"{row.label}", Formula.of(sp.Symbol("W"), sp.Integer(0), {}), "no parameters")
+            ]
+        )
     chosen = _selected(analysis, names)
-    summed = _sum_formula("N", [r.label for r, _ in chosen], [analysis.params(x) for _, x in chosen])
-    why = ("A convolution's parameters are its filters' weights, kernel height × width × input depth × number of filters, "
-           "independent of the input's height and width; pooling and concatenation have none.")
-    return Answer("params", summed.value, "parameters", why, tuple(steps),
-                  extra=(("sum", summed.rhs),))
+    summed = _sum_formula(
+        "N", [r.label for r, _ in chosen], [analysis.params(x) for _, x in chosen]
+    )
+    why = (
+        "A convolution's parameters are its filters' weights, kernel height × width × input "
+        "depth × number of filters, independent of the input's height and width; pooling and "
+        "concatenation have none."
+    )
+    return Answer(
+        "params", summed.value, "parameters", why, tuple(steps), extra=(("sum", summed.rhs),)
+    )
 
 
 def _ops_step(analysis: Analysis, row: Row, result: LayerResult) -> Step | None:
@@ -194,16 +250,21 @@ def _ops_step(analysis: Analysis, row: Row, result: LayerResult) -> Step | None:
 def ops(analysis: Analysis, names: Sequence[str] | None) -> Answer:
     chosen = [(r, res) for r, res in _selected(analysis, names) if _ops_step(analysis, r, res)]
     steps = [s for r, res in chosen if (s := _ops_step(analysis, r, res)) is not None]
-    summed = _sum_formula("OPS", [r.label for r, _ in chosen],
-                          [analysis.ops(res) for _, res in chosen])
-    why = ("Each output value of a convolution is a dot product of a kernel-height × kernel-width × input-depth window with "
-           "one filter, one multiply-accumulate per window element, for each of the output's height × width × depth "
-           "outputs.")
+    summed = _sum_formula(
+        "OPS", [r.label for r, _ in chosen], [analysis.ops(res) for _, res in chosen]
+    )
+    why = (
+        "Each output value of a convolution is a dot product of a kernel-height × kernel-width × "
+        "input-depth window with one filter, one multiply-accumulate per window element, for "
+        "each of the output's height × width × depth outputs."
+    )
     if analysis.conventions.pool_ops == "window" and any(
-            res.window_ops is not None for _, res in chosen):
+        res.window_ops is not None for _, res in chosen
+    ):
         why += " A pooling output looks at window height × width inputs: one operation each."
-    return Answer("ops", summed.value, _ops_unit(analysis), why, tuple(steps),
-                  extra=(("sum", summed.rhs),))
+    return Answer(
+        "ops", summed.value, _ops_unit(analysis), why, tuple(steps), extra=(("sum", summed.rhs),)
+    )
 
 
 def _ops_unit(analysis: Analysis) -> str:
@@ -212,16 +273,18 @@ def _ops_unit(analysis: Analysis) -> str:
 
 def total_ops(analysis: Analysis) -> Answer:
     counted = [(r, res) for r, res in analysis.layers() if analysis.ops(res) != 0]
-    summed = _sum_formula("OPS", [r.label for r, _ in counted],
-                          [analysis.ops(res) for _, res in counted])
+    summed = _sum_formula(
+        "OPS", [r.label for r, _ in counted], [analysis.ops(res) for _, res in counted]
+    )
     why = "The module's cost is the sum of its layers' operations; concatenation costs none."
-    return Answer("total_ops", summed.value, _ops_unit(analysis), why, (Step("total", summed),))
+    return Answer("total_ops", summed.value, _ops_unit(analysis), why, (Step("Total", summed),))
 
 
 def total_params_sum(analysis: Analysis) -> Formula:
     counted = [(r, res) for r, res in analysis.layers() if res.weights is not None]
-    return _sum_formula("N", [r.label for r, _ in counted],
-                        [analysis.params(res) for _, res in counted])
+    return _sum_formula(
+        "N", [r.label for r, _ in counted], [analysis.params(res) for _, res in counted]
+    )
 
 
 def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
@@ -232,11 +295,18 @@ def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
     steps: list[Step] = []
     for row, result in analysis.layers():
         kernel = " × ".join(str(k) for k in result.kernel) if result.kernel else "—"
-        cells: list[sp.Expr | Shape | str | None] = [row.label, result.in_shape, kernel,
-                                                      result.out_shape]
+        cells: list[sp.Expr | Shape | str | None] = [
+            row.label,
+            result.in_shape,
+            kernel,
+            result.out_shape,
+        ]
         with_bias = result.weight_count + result.bias_count
-        cells += [result.weight_count, with_bias] if both_bias_columns else [
-            with_bias if result.layer.has_bias(bias) else result.weight_count]
+        cells += (
+            [result.weight_count, with_bias]
+            if both_bias_columns
+            else [with_bias if result.layer.has_bias(bias) else result.weight_count]
+        )
         rows.append(tuple(cells))
         steps.extend(size_steps(row.label, result))
         if result.weights is not None:
@@ -248,12 +318,16 @@ def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
     weights = sp.Add(*[r.weight_count for r in totals])
     withb = sp.Add(*[r.weight_count + r.bias_count for r in totals])
     total_row: tuple[str | sp.Expr | None, ...] = ("Total", None, None, None)
-    total_row += (weights, withb) if both_bias_columns else (
-        sp.Add(*[analysis.params(r) for r in totals]),)
-    why = ("Each spatial size is ⌊(H + 2P − K)/S⌋ + 1 for input size H, padding P, kernel K and stride S; a convolution's depth is its "
-           "number of filters, a pooling layer keeps the depth, and a fully connected layer "
-           "flattens its input. Parameters: kernel height × width × input depth × filters per convolution, inputs × units per "
-           "fully connected layer, none for pooling.")
+    total_row += (
+        (weights, withb) if both_bias_columns else (sp.Add(*[analysis.params(r) for r in totals]),)
+    )
+    why = (
+        "Each spatial size is ⌊(H + 2P − K)/S⌋ + 1 for input size H, padding P, kernel K and "
+        "stride S; a convolution's depth is its number of filters, a pooling layer keeps the "
+        "depth, and a fully connected layer flattens its input. Parameters: kernel height × "
+        "width × input depth × filters per convolution, inputs × units per fully connected "
+        "layer, none for pooling."
+    )
     table = Table(tuple(columns), tuple(rows), tuple(notes), total_row)
     return Answer("shape_table", analysis.output, "shape", why, tuple(steps), table)
 
@@ -272,12 +346,16 @@ def same_padding(analysis: Analysis, names: Sequence[str]) -> Answer:
             raise Unsupported("layers", f"{name!r} has stride {s}: only stride 1 keeps the size")
         formula = same_padding_formula(k, d)
         if is_concrete(formula.value) and not formula.value.is_integer:
-            raise ShapeError("layers", f"{name!r}: an even kernel ({k}) cannot keep the size "
-                             "with symmetric padding")
+            raise ShapeError(
+                "layers",
+                f"{name!r}: an even kernel ({k}) cannot keep the size with symmetric padding",
+            )
         steps.append(Step(name, formula))
-    why = ("With stride 1 the output size is H + 2P − D(K − 1); it equals H when "
-           "2P = D(K − 1), i.e. P = D(K − 1)/2: one ring of zeros for a 3 × 3 kernel, two for "
-           "a 5 × 5.")
+    why = (
+        "With stride 1 the output size is H + 2P − D(K − 1); it equals H when "
+        "2P = D(K − 1), i.e. P = D(K − 1)/2: one ring of zeros for a 3 × 3 kernel, two for "
+        "a 5 × 5."
+    )
     value = steps[0].formula.value if len(steps) == 1 else None
     return Answer("same_padding", value, "padding", why, tuple(steps))
 
@@ -304,11 +382,20 @@ def output_shapes(analysis: Analysis, names: Sequence[str] | None) -> Answer:
                 steps.append(Step(row.label, row.result.depth))
             continue
         steps.extend(size_steps(row.label, row.result))
-    why = ("Every branch keeps the 1×1 convolutions at stride 1 and pads the 3×3 and 5×5 "
-           "convolutions and the pooling so that height and width are unchanged; the depth of a "
-           "convolution is its number of filters, and concatenation stacks the branches' depths.")
-    return Answer("output_shapes", analysis.output, "shape", why, tuple(steps),
-                  figure="module-graph", analysis=analysis)
+    why = (
+        "Every branch keeps the 1×1 convolutions at stride 1 and pads the 3×3 and 5×5 "
+        "convolutions and the pooling so that height and width are unchanged; the depth of a "
+        "convolution is its number of filters, and concatenation stacks the branches' depths."
+    )
+    return Answer(
+        "output_shapes",
+        analysis.output,
+        "shape",
+        why,
+        tuple(steps),
+        figure="module-graph",
+        analysis=analysis,
+    )
 
 
 def compare(first: Analysis, second: Analysis) -> Answer:
@@ -317,11 +404,18 @@ def compare(first: Analysis, second: Analysis) -> Answer:
     a, b = first.network.name, second.network.name
     ratio_p = sp.nsimplify(p1.value / p2.value)
     ratio_o = sp.nsimplify(sp.sympify(o1.value) / sp.sympify(o2.value))
-    table = Table(("", "Parameters", "Operations"),
-                  ((a, p1.value, o1.value), (b, p2.value, o2.value),
-                   ("ratio (first / second)", ratio_p, ratio_o)))
-    why = (f"{a} has {sp.Float(ratio_p, 3)} times the parameters and {sp.Float(ratio_o, 3)} "
-           f"times the operations of {b}. ")
+    table = Table(
+        ("", "Parameters", "Operations"),
+        (
+            (a, p1.value, o1.value),
+            (b, p2.value, o2.value),
+            ("ratio (first / second)", ratio_p, ratio_o),
+        ),
+    )
+    why = (
+        f"{a} has {sp.Float(ratio_p, 3)} times the parameters and {sp.Float(ratio_o, 3)} "
+        f"times the operations of {b}. "
+    )
     why += _reduction_reason(first, second)
     return Answer("compare", ratio_p, "ratio", why, (), table, extra=(("ratio_ops", ratio_o),))
 
@@ -331,18 +425,27 @@ def _reduction_reason(first: Analysis, second: Analysis) -> str:
     if not reduced:
         return ""
     slim = reduced[0].network.name
-    return (f"In {slim} the 1×1 reductions first shrink the depth the 3×3 and 5×5 filters see, "
-            "whose cost grows with kernel height × width × input depth; the pooling branch's 1×1 projection sets its "
-            "depth instead of passing the full input depth through. Cheap 1×1 layers buy a large "
-            "cut in the expensive ones.")
+    return (
+        f"In {slim} the 1×1 reductions first shrink the depth the 3×3 and 5×5 filters see, whose "
+        f"cost grows with kernel height × width × input depth; the pooling branch's 1×1 "
+        f"projection sets its depth instead of passing the full input depth through. Cheap 1×1 "
+        f"layers buy a large cut in the expensive ones."
+    )
 
 
 def _has_reductions(analysis: Analysis) -> bool:
     rows = analysis.layers()
-    for (r1, a), (r2, b) in zip(rows, rows[1:], strict=False):
-        if (r1.branch is not None and r1.branch == r2.branch and isinstance(a.layer, Conv2d)
-                and isinstance(b.layer, Conv2d) and a.kernel and a.kernel[:2] == (1, 1)
-                and b.kernel and b.kernel[0] > 1):
+    for (r1, a), (r2, b) in itertools.pairwise(rows):
+        if (
+            r1.branch is not None
+            and r1.branch == r2.branch
+            and isinstance(a.layer, Conv2d)
+            and isinstance(b.layer, Conv2d)
+            and a.kernel
+            and a.kernel[:2] == (1, 1)
+            and b.kernel
+            and b.kernel[0] > 1
+        ):
             return True
     return False
 
@@ -350,30 +453,36 @@ def _has_reductions(analysis: Analysis) -> bool:
 def describe(analysis: Analysis) -> Answer:
     """A prose description of the network's structure, generated from the model."""
     from derivations.network import Parallel
+
     net = analysis.network
     parts = [f"{net.name[:1].upper()}{net.name[1:]} reads a {dims_text(net.input)} input."]
     for node in net.layers:
         if isinstance(node, Parallel):
             join = analysis.find(node.name)
-            parts.append(f"{node.name} runs {len(node.branches)} branches in parallel on the same "
-                         "input:")
+            parts.append(
+                f"{node.name} runs {len(node.branches)} branches in parallel on the same input:"
+            )
             for i, branch in enumerate(node.branches, 1):
                 steps = []
                 for layer in branch.layers:
                     res = next(r for row, r in analysis.layers() if r.layer is layer)
                     steps.append(_layer_phrase(res))
-                label = branch.name if branch.name.startswith("(") else f"({_roman(i)}) {branch.name}"
+                label = (
+                    branch.name if branch.name.startswith("(") else f"({_roman(i)}) {branch.name}"
+                )
                 parts.append(f"{label}: " + ", then ".join(steps) + ";")
-            how = ("concatenated along depth" if node.join == "concat" else "added element-wise")
+            how = "concatenated along depth" if node.join == "concat" else "added element-wise"
             parts.append(f"their outputs are {how}, giving {dims_text(join.out_shape)}.")
         else:
             res = next(r for row, r in analysis.layers() if r.layer is node)
             parts.append(_layer_phrase(res).capitalize() + ".")
     if any(_has_reductions(analysis) for _ in [0]):
-        parts.append("The 1×1 convolutions before the 3×3 and 5×5 convolutions reduce the depth "
-                     "they see (dimension reduction), and the 1×1 after the pooling projects its "
-                     "depth; this keeps the module's cost low while it looks at several scales "
-                     "at once.")
+        parts.append(
+            "The 1×1 convolutions before the 3×3 and 5×5 convolutions reduce the depth "
+            "they see (dimension reduction), and the 1×1 after the pooling projects its "
+            "depth; this keeps the module's cost low while it looks at several scales "
+            "at once."
+        )
     return Answer("describe", None, "", " ".join(parts), analysis=analysis, figure="module-graph")
 
 
@@ -392,8 +501,22 @@ def _layer_phrase(result: LayerResult) -> str:
 
 
 def _roman(i: int) -> str:
-    return ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"][i - 1] if i <= 10 else str(i)
+    return (
+        ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"][i - 1] if i <= 10 else str(i)
+    )
 
 
-__all__ = ["C_OUT", "compare", "describe", "feature_space", "layer_params", "ops",
-           "output_shapes", "params", "same_padding", "shape_table", "total_ops", "total_params"]
+__all__ = [
+    "C_OUT",
+    "compare",
+    "describe",
+    "feature_space",
+    "layer_params",
+    "ops",
+    "output_shapes",
+    "params",
+    "same_padding",
+    "shape_table",
+    "total_ops",
+    "total_params",
+]

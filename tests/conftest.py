@@ -22,8 +22,11 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="rewrite tests/golden/*.tex from the current renderer")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/*.tex from the current renderer",
+    )
 
 
 def need(available: bool, what: str) -> None:
@@ -42,8 +45,10 @@ def torch_available() -> None:
 
 @pytest.fixture(scope="session")
 def tex_available() -> None:
-    need(shutil.which("latexmk") is not None and shutil.which("pdftotext") is not None,
-         "latexmk and pdftotext (TeX Live, poppler-utils)")
+    need(
+        shutil.which("latexmk") is not None and shutil.which("pdftotext") is not None,
+        "latexmk and pdftotext (TeX Live, poppler-utils)",
+    )
 
 
 @pytest.fixture(scope="session")

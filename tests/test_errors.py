@@ -33,10 +33,14 @@ problems:
         ask: {kind: layer_params, layer: c1}
 """
 
-BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-    for p, c in zip("abcdefgh", "bcdefghi", strict=True)
-) + "title: *i\n"
+BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "title: *i\n"
+)
 
 
 def edit(old: str, new: str) -> str:
@@ -48,54 +52,152 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
     ("yaml-syntax", "title: [unclosed\nproblems: 3\n", "2:9", None, "YAML syntax error"),
     ("empty", "", None, None, "empty"),
     ("not-a-mapping", "- a\n- b\n", "1:1", None, "top level must be a mapping"),
-    ("unknown-question-kind", edit("kind: layer_params", "kind: layer_param"), "14:21",
-     "problems[0].parts[0].ask.kind", "did you mean 'layer_params'"),
-    ("unknown-layer-kind", edit("kind: conv2d", "kind: conv3d"), "9:30",
-     "problems[0].networks.net.layers[0].kind", "did you mean 'conv2d'"),
-    ("unknown-field", edit("stride: 1", "strid: 1"), "9:61",
-     "problems[0].networks.net.layers[0].strid", "did you mean 'stride'"),
-    ("missing-field", edit("filters: 8, ", ""), "9:13",
-     "problems[0].networks.net.layers[0].filters", "missing required field"),
+    (
+        "unknown-question-kind",
+        edit("kind: layer_params", "kind: layer_param"),
+        "14:21",
+        "problems[0].parts[0].ask.kind",
+        "did you mean 'layer_params'",
+    ),
+    (
+        "unknown-layer-kind",
+        edit("kind: conv2d", "kind: conv3d"),
+        "9:30",
+        "problems[0].networks.net.layers[0].kind",
+        "did you mean 'conv2d'",
+    ),
+    (
+        "unknown-field",
+        edit("stride: 1", "strid: 1"),
+        "9:61",
+        "problems[0].networks.net.layers[0].strid",
+        "did you mean 'stride'",
+    ),
+    (
+        "missing-field",
+        edit("filters: 8, ", ""),
+        "9:13",
+        "problems[0].networks.net.layers[0].filters",
+        "missing required field",
+    ),
     ("missing-title", VALID.replace("title: T\n", ""), "1:1", "title", "missing required field"),
-    ("wrong-type", edit("units: 10", "units: [10]"), "10:45",
-     "problems[0].networks.net.layers[1].units", "positive integer or a symbol"),
-    ("bool-is-not-int", edit("filters: 8", "filters: true"), "9:47",
-     "problems[0].networks.net.layers[0].filters", "got True"),
-    ("zero-size", edit("input: [32, 32, 3]", "input: [32, 0, 3]"), "7:21",
-     "problems[0].networks.net.input[1]", "positive integer"),
-    ("negative-filters", edit("filters: 8", "filters: -8"), "9:47",
-     "problems[0].networks.net.layers[0].filters", "got -8"),
-    ("stride-zero", edit("stride: 1", "stride: 0"), "9:69",
-     "problems[0].networks.net.layers[0].stride", "expected a positive integer, got 0"),
-    ("symbol-where-number", edit("stride: 1", "stride: s"), "9:69",
-     "problems[0].networks.net.layers[0].stride", "a symbol is allowed only for sizes"),
-    ("kernel-too-large", edit("kernel: 3, stride: 1, padding: 1",
-                              "kernel: 40, stride: 1, padding: 1"), "9:58",
-     "problems[0].networks.net.layers[0].kernel", "larger than the padded input"),
-    ("groups-do-not-divide", edit("padding: 1}", "padding: 1, groups: 2}"), "9:92",
-     "problems[0].networks.net.layers[0].groups", "does not divide the input channels (3)"),
-    ("conv-after-flatten", edit("- {name: fc, kind: linear, units: 10}",
-                                "- {name: fc, kind: linear, units: 10}\n"
-                                "          - {name: c2, kind: conv2d, filters: 2, kernel: 1}"),
-     "11:13", "problems[0].networks.net.layers[2]", "needs an H×W×C feature map"),
-    ("same-even-kernel", edit("kernel: 3, stride: 1, padding: 1",
-                              "kernel: 4, stride: 1, padding: same"), "9:81",
-     "problems[0].networks.net.layers[0].padding", "odd kernel"),
-    ("no-such-layer", edit("layer: c1", "layer: c9"), "14:42",
-     "problems[0].parts[0].ask.layer", "no layer named 'c9'"),
-    ("duplicate-key", edit("title: P", "title: P\n    title: Q"), "5:5",
-     "problems[0].title", "given twice"),
-    ("points-do-not-add-up", edit("title: P", "title: P\n    points: 5").replace(
-        "text: Count.", "text: Count.\n        points: 2"), "3:5", "problems[0]",
-     "add up to 2, not 5"),
-    ("duplicate-layer-name", edit("name: fc", "name: c1"), "10:20",
-     "problems[0].networks.net.layers[1].name", "used twice"),
-    ("concat-size-mismatch", edit(
-        "- {name: fc, kind: linear, units: 10}",
-        "- kind: parallel\n            name: blk\n            branches:\n"
-        "              - {name: one, layers: [{name: x, kind: conv2d, filters: 2, kernel: 1}]}\n"
-        "              - {name: two, layers: [{name: y, kind: conv2d, filters: 2, kernel: 3}]}"),
-     "13:15", "problems[0].networks.net.layers[1].branches", "needs the same height and width"),
+    (
+        "wrong-type",
+        edit("units: 10", "units: [10]"),
+        "10:45",
+        "problems[0].networks.net.layers[1].units",
+        "positive integer or a symbol",
+    ),
+    (
+        "bool-is-not-int",
+        edit("filters: 8", "filters: true"),
+        "9:47",
+        "problems[0].networks.net.layers[0].filters",
+        "got True",
+    ),
+    (
+        "zero-size",
+        edit("input: [32, 32, 3]", "input: [32, 0, 3]"),
+        "7:21",
+        "problems[0].networks.net.input[1]",
+        "positive integer",
+    ),
+    (
+        "negative-filters",
+        edit("filters: 8", "filters: -8"),
+        "9:47",
+        "problems[0].networks.net.layers[0].filters",
+        "got -8",
+    ),
+    (
+        "stride-zero",
+        edit("stride: 1", "stride: 0"),
+        "9:69",
+        "problems[0].networks.net.layers[0].stride",
+        "expected a positive integer, got 0",
+    ),
+    (
+        "symbol-where-number",
+        edit("stride: 1", "stride: s"),
+        "9:69",
+        "problems[0].networks.net.layers[0].stride",
+        "a symbol is allowed only for sizes",
+    ),
+    (
+        "kernel-too-large",
+        edit("kernel: 3, stride: 1, padding: 1", "kernel: 40, stride: 1, padding: 1"),
+        "9:58",
+        "problems[0].networks.net.layers[0].kernel",
+        "larger than the padded input",
+    ),
+    (
+        "groups-do-not-divide",
+        edit("padding: 1}", "padding: 1, groups: 2}"),
+        "9:92",
+        "problems[0].networks.net.layers[0].groups",
+        "does not divide the input channels (3)",
+    ),
+    (
+        "conv-after-flatten",
+        edit(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: fc, kind: linear, units: 10}\n"
+            "          - {name: c2, kind: conv2d, filters: 2, kernel: 1}",
+        ),
+        "11:13",
+        "problems[0].networks.net.layers[2]",
+        "needs an H×W×C feature map",
+    ),
+    (
+        "same-even-kernel",
+        edit("kernel: 3, stride: 1, padding: 1", "kernel: 4, stride: 1, padding: same"),
+        "9:81",
+        "problems[0].networks.net.layers[0].padding",
+        "odd kernel",
+    ),
+    (
+        "no-such-layer",
+        edit("layer: c1", "layer: c9"),
+        "14:42",
+        "problems[0].parts[0].ask.layer",
+        "no layer named 'c9'",
+    ),
+    (
+        "duplicate-key",
+        edit("title: P", "title: P\n    title: Q"),
+        "5:5",
+        "problems[0].title",
+        "given twice",
+    ),
+    (
+        "points-do-not-add-up",
+        edit("title: P", "title: P\n    points: 5").replace(
+            "text: Count.", "text: Count.\n        points: 2"
+        ),
+        "3:5",
+        "problems[0]",
+        "add up to 2, not 5",
+    ),
+    (
+        "duplicate-layer-name",
+        edit("name: fc", "name: c1"),
+        "10:20",
+        "problems[0].networks.net.layers[1].name",
+        "used twice",
+    ),
+    (
+        "concat-size-mismatch",
+        edit(
+            "- {name: fc, kind: linear, units: 10}",
+            "- kind: parallel\n            name: blk\n            branches:\n"
+            "              - {name: one, layers: [{name: x, kind: conv2d, filters: 2, kernel: 1}]}"
+            "\n"
+            "              - {name: two, layers: [{name: y, kind: conv2d, filters: 2, kernel: 3}]}",
+        ),
+        "13:15",
+        "problems[0].networks.net.layers[1].branches",
+        "needs the same height and width",
+    ),
     ("alias-bomb", BOMB, None, None, "alias bomb"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "3:3", "other", "merge keys"),
 ]
@@ -106,10 +208,12 @@ def run(path: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize(("text", "where", "field", "words"),
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_spec(tmp_path: Path, text: str, where: str | None, field: str | None,
-                  words: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "where", "field", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_spec(
+    tmp_path: Path, text: str, where: str | None, field: str | None, words: str
+) -> None:
     spec = tmp_path / "x.yaml"
     spec.write_text(text, encoding="utf-8")
     code, out = run(spec)

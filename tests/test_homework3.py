@@ -37,19 +37,36 @@ def value(key: Key, label: str, index: int = 0) -> object:
 
 def test_every_part_is_answered(hw3_key: Key) -> None:
     got = answers(hw3_key)
-    expected = {"1(a)", "1(b)", "1(c)", "1(d)", "1(e)", "1(f)", "2(a)", "2(b)", "2(c)",
-                "3(a)", "4(a)", "4(b)", "4(c)", "4(d)"} | {f"4(b).{i}" for i in range(1, 7)}
+    expected = {
+        "1(a)",
+        "1(b)",
+        "1(c)",
+        "1(d)",
+        "1(e)",
+        "1(f)",
+        "2(a)",
+        "2(b)",
+        "2(c)",
+        "3(a)",
+        "4(a)",
+        "4(b)",
+        "4(c)",
+        "4(d)",
+    } | {f"4(b).{i}" for i in range(1, 7)}
     assert set(got) == expected
     assert all(got[label] for label in expected - {"4(b)"}), "a part has no answer"
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("1(a)", 1200),
-    ("1(b)", 1200 * 500),
-    ("1(c)", 500 * 750),
-    ("1(d)", 750 * 25),
-    ("1(e)", 1200 * 500 + 500 * 750 + 750 * 25),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("1(a)", 1200),
+        ("1(b)", 1200 * 500),
+        ("1(c)", 500 * 750),
+        ("1(d)", 750 * 25),
+        ("1(e)", 1200 * 500 + 500 * 750 + 750 * 25),
+    ],
+)
 def test_dense_network(hw3_key: Key, label: str, expected: int) -> None:
     assert value(hw3_key, label) == expected
 
@@ -92,9 +109,12 @@ def test_inception_module(hw3_key: Key) -> None:
     shape = value(hw3_key, "4(b).2")
     assert tuple(shape.hwc()) == (128, 128, 64 + 128 + 64 + 512)  # type: ignore[attr-defined]
     macs = {
-        "1×1 conv": hw * 64 * 512, "1×1 reduce (3×3)": hw * 64 * 512,
-        "3×3 conv": hw * 128 * 9 * 64, "1×1 reduce (5×5)": hw * 64 * 512,
-        "5×5 conv": hw * 64 * 25 * 64, "3×3 max pool": hw * 512 * 9,
+        "1×1 conv": hw * 64 * 512,
+        "1×1 reduce (3×3)": hw * 64 * 512,
+        "3×3 conv": hw * 128 * 9 * 64,
+        "1×1 reduce (5×5)": hw * 64 * 512,
+        "5×5 conv": hw * 64 * 25 * 64,
+        "3×3 max pool": hw * 512 * 9,
         "1×1 projection": hw * 512 * 512,
     }
     ops = answers(hw3_key)["4(b).3"][0]

@@ -36,8 +36,11 @@ def test_a_wrong_number_is_caught() -> None:
     """The referee must be able to say no: an off-by-one convolution is flagged."""
     from answerkey.torch_check import Measured, measure_network, ours
 
-    net = Network("n", Shape.image(3, 9, 9), (L.Conv2d(name="c", filters=I(4),
-                  kernel=(I(3), I(3)), stride=(I(2), I(2))),))
+    net = Network(
+        "n",
+        Shape.image(3, 9, 9),
+        (L.Conv2d(name="c", filters=I(4), kernel=(I(3), I(3)), stride=(I(2), I(2))),),
+    )
     mine = ours(analyze(net, Conventions()))["c"]
     theirs = measure_network(net)["c"]
     assert mine == theirs
@@ -53,9 +56,16 @@ def _conv(rng: random.Random, c_in: int, name: str, keep_size: bool = False) -> 
     divisors = [g for g in (1, 2, 4) if c_in % g == 0]
     g = rng.choice(divisors)
     filters = g * rng.randint(1, 6)
-    return L.Conv2d(name=name, filters=I(filters), kernel=(I(k), I(k)), stride=(I(s), I(s)),
-                    padding=(I(p), I(p)), dilation=(I(d), I(d)), groups=g,
-                    bias=rng.random() < 0.5)
+    return L.Conv2d(
+        name=name,
+        filters=I(filters),
+        kernel=(I(k), I(k)),
+        stride=(I(s), I(s)),
+        padding=(I(p), I(p)),
+        dilation=(I(d), I(d)),
+        groups=g,
+        bias=rng.random() < 0.5,
+    )
 
 
 def random_network(seed: int) -> Network:
@@ -72,8 +82,12 @@ def random_network(seed: int) -> Network:
         elif choice < 0.65:
             k = rng.choice([2, 3])
             cls = L.MaxPool2d if rng.random() < 0.5 else L.AvgPool2d
-            node = cls(name=f"pool{i}", kernel=(I(k), I(k)), stride=(I(rng.choice([1, 2])),) * 2,
-                       padding=(I(rng.choice([0, k // 2])),) * 2)
+            node = cls(
+                name=f"pool{i}",
+                kernel=(I(k), I(k)),
+                stride=(I(rng.choice([1, 2])),) * 2,
+                padding=(I(rng.choice([0, k // 2])),) * 2,
+            )
         else:
             join = rng.choice(["concat", "add"])
             width = rng.randint(2, 4)
@@ -85,9 +99,14 @@ def random_network(seed: int) -> Network:
                 for j in range(rng.randint(1, 2)):
                     conv = _conv(rng, depth, f"b{i}.{b}.{j}", keep_size=True)
                     if join == "add" and j == 0:
-                        conv = L.Conv2d(name=conv.name, filters=out, kernel=conv.kernel,
-                                        padding=conv.padding, dilation=conv.dilation,
-                                        bias=conv.bias)
+                        conv = L.Conv2d(
+                            name=conv.name,
+                            filters=out,
+                            kernel=conv.kernel,
+                            padding=conv.padding,
+                            dilation=conv.dilation,
+                            bias=conv.bias,
+                        )
                     layers.append(conv)
                     depth = int(conv.filters)
                     if join == "add":

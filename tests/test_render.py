@@ -1,0 +1,177 @@
+"""The typeset documents: golden .tex, real PDFs, safety against hostile strings,
+reproducible bytes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from answerkey.build import build
+from answerkey.derive import derive
+from answerkey.latex import escape
+from answerkey.render import render
+from answerkey.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+SPECS = [*sorted((ROOT / "specs").glob("*.yaml")), Path(__file__).parent / "specs" / "hostile.yaml"]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_golden_tex(spec: Path, update_golden: bool) -> None:
+    rendered = render(derive(load_spec(spec)))
+    for name, text in (("questions", rendered.questions), ("key", rendered.key)):
+        golden = GOLDEN / f"{spec.stem}.{name}.tex"
+        if update_golden:
+            golden.write_text(text, encoding="utf-8")
+        assert golden.exists(), f"no golden file {golden.name}: run pytest --update-golden"
+        assert text == golden.read_text(encoding="utf-8"), (
+            f"{golden.name} differs; if the change is intended, run pytest --update-golden"
+        )
+
+
+def test_render_is_deterministic() -> None:
+    spec = ROOT / "specs" / "homework3.yaml"
+    assert render(derive(load_spec(spec))) == render(derive(load_spec(spec)))
+
+
+@pytest.mark.parametrize(
+    ("text", "tex"),
+    [
+        ("a_b", r"a\_b"),
+        ("100% & $5", r"100\% \& \$5"),
+        (r"\input{x}", r"\textbackslash{}input\{x\}"),
+        ("~^", r"\textasciitilde{}\textasciicircum{}"),
+        ("3 × 3", r"3 \ensuremath{\times} 3"),
+        ("W̃", r"\ensuremath{\tilde{W}}"),
+        ("中", r"\ensuremath{\langle}U+4E2D\ensuremath{\rangle}"),
+    ],
+)
+def test_escape(text: str, tex: str) -> None:
+    assert escape(text) == tex
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, tex_available: None) -> dict[str, Path]:
+    out = {}
+    for spec in SPECS:
+        target = tmp_path_factory.mktemp("build") / spec.stem
+        build(spec, target)
+        out[spec.stem] = target
+    return out
+
+
+def pdftotext(pdf: Path) -> str:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(text.split())
+
+
+def test_every_spec_compiles(built: dict[str, Path]) -> None:
+    for stem, target in built.items():
+        names = sorted(p.name for p in target.iterdir())
+        assert names == ["answers.json", "key.pdf", "key.tex", "questions.pdf", "questions.tex"], (
+            stem
+        )
+
+
+KEY_NUMBERS = [
+    "600,000",
+    "375,000",
+    "18,750",
+    "993,750",
+    "1,719,926,784",
+    "41,472",
+    "8,866,758,656",
+    "536,576",
+    "1,441,792",
+    "23,697,817,600",
+    "1,677,721,600",
+    "128 × 128 × 768",
+    "61 × 61 × 128",
+    "18 × 18 × 128",
+]
+
+
+def test_key_has_the_answers_and_questions_do_not(built: dict[str, Path]) -> None:
+    key = pdftotext(built["homework3"] / "key.pdf")
+    questions = pdftotext(built["homework3"] / "questions.pdf")
+    for number in KEY_NUMBERS:
+        assert number in key, number
+        assert number not in questions, number
+    assert "Solution" not in questions and "Why:" not in questions
+    assert "Problem" in questions or "Points" in questions
+
+
+def test_hostile_strings_print_literally_and_touch_nothing(built: dict[str, Path]) -> None:
+    key = pdftotext(built["hostile"] / "key.pdf")
+    for literal in [
+        "# $ % & ~ _ ^ \\ { }",
+        "\\input{/etc/passwd}",
+        "\\write18{touch",
+        "\\immediate\\openout5=/tmp/answerkey-openout",
+        "Café",
+        "naïve",
+        "\\end{document}",
+        "U+4E2D",
+        "c#1 $x$ \\relax",
+    ]:
+        assert literal in key, literal
+    assert "root:" not in key
+    assert not Path("/tmp/answerkey-pwned").exists()
+    assert not Path("/tmp/answerkey-openout").exists()
+
+
+def test_pdfs_are_byte_identical_across_builds(tmp_path: Path, tex_available: None) -> None:
+    spec = ROOT / "specs" / "homework3.yaml"
+    first, second = build(spec, tmp_path / "one"), build(spec, tmp_path / "two")
+    for name in first.files:
+        assert (first.directory / name).read_bytes() == (second.directory / name).read_bytes(), name
+
+
+def test_failed_build_leaves_the_old_one(
+    tmp_path: Path, tex_available: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from answerkey import build as build_module
+    from answerkey.errors import CompileError
+
+    spec = ROOT / "specs" / "homework3.yaml"
+    target = tmp_path / "out"
+    build(spec, target, pdf=False)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def broken(paths: list[Path], jobs: int | None = None) -> list[Path]:
+        raise CompileError("boom")
+
+    monkeypatch.setattr(build_module, "compile_all", broken)
+    with pytest.raises(CompileError):
+        build(spec, target)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"], "temporary files left behind"
+
+
+def test_tex_error_quotes_the_generated_line(tmp_path: Path, tex_available: None) -> None:
+    from answerkey.compile import compile_pdf
+    from answerkey.errors import CompileError
+
+    tex = tmp_path / "bad.tex"
+    tex.write_text(
+        "\\documentclass{article}\n\\begin{document}\nfine\n\\undefinedmacro\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CompileError) as err:
+        compile_pdf(tex)
+    assert "Undefined control sequence" in str(err.value)
+    assert "bad.tex:4: \\undefinedmacro" in str(err.value)
+
+
+def test_no_tex_writes_tex_and_says_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no latexmk on this PATH
+    assert shutil.which("latexmk") is None
+    result = build(ROOT / "specs" / "homework3.yaml", tmp_path / "out")
+    assert set(result.files) == {"answers.json", "key.tex", "questions.tex"}
+    assert result.warning is not None and "apt-get install" in result.warning

@@ -8,6 +8,7 @@ to commands that pdfLaTeX understands.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import sympy as sp
@@ -177,12 +178,27 @@ class KeyPrinter(LatexPrinter):
     def _print_DiagMatrix(self, expr: Any) -> str:
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
 
+    def _factor(self, expr: Any) -> str:
+        """A factor of a matrix product, in parentheses when it is a sum or a product of
+        another kind. (SymPy's own precedence test negates matrix expressions, which sends
+        them through its assumption system: slow, and never needed here.)"""
+        text = self._print(expr)
+        if isinstance(expr, (sp.MatAdd, sp.KroneckerProduct, sp.HadamardProduct)):
+            return rf"\left({text}\right)"
+        return str(text)
+
+    def _print_MatMul(self, expr: Any) -> str:
+        args = list(expr.args)
+        sign = ""
+        if args and args[0] == -1:
+            sign, args = "-", args[1:]
+        return sign + " ".join(self._factor(a) for a in args)
+
     def _print_HadamardProduct(self, expr: Any) -> str:
-        return r" \odot ".join(self.parenthesize(a, 50) for a in expr.args)
+        return r" \odot ".join(self._factor(a) for a in expr.args)
 
     def _print_HadamardPower(self, expr: Any) -> str:
-        base = self.parenthesize(expr.base, 50)
-        return r" \odot ".join([base] * int(expr.exp))
+        return r" \odot ".join([self._factor(expr.base)] * int(expr.exp))
 
     def _print_OneMatrix(self, expr: Any) -> str:
         return "1" if expr.shape == (1, 1) else r"\mathbf{1}"
@@ -209,8 +225,10 @@ _PRINTER = KeyPrinter({"mul_symbol": None})
 _NUMERIC = KeyPrinter()
 
 
+@cache
 def tex(expr: Any) -> str:
-    """A SymPy expression in the house notation (numbers grouped with ``\\num``)."""
+    """A SymPy expression in the house notation (numbers grouped with ``\\num``); cached,
+    since the key, the question sheet and the JSON print the same expressions."""
     expr = sp.sympify(expr)
     if expr.is_Integer:
         return number(int(expr))
@@ -245,6 +263,7 @@ def chain_parts(formula: Formula) -> list[str]:
     return parts
 
 
+@cache
 def step_tex(step: Step) -> str:
     """A line of working; a matrix line also states its size (``\\in \\mathbb{R}^{m×n}``)."""
     f = step.formula

@@ -39,6 +39,12 @@ ELEMENTWISE = {
 }
 
 
+def mm(*factors: sp.MatrixExpr) -> sp.MatrixExpr:
+    """A matrix product as written, unevaluated: ``A * B`` would canonicalise it through
+    SymPy's assumption system, which is slow and changes nothing here."""
+    return sp.MatMul(*factors)
+
+
 class Positive(sp.Function):
     """1 where the argument is positive, else 0: ReLU's derivative (taken as 0 at 0, as
     PyTorch does)."""
@@ -73,7 +79,7 @@ def local_jacobian(activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr) -> sp.Ma
     if activation == "identity":
         return sp.Identity(m)
     if activation == "softmax":
-        return DiagMatrix(a) - a * a.T
+        return sp.MatAdd(DiagMatrix(a), -mm(a, a.T))
     raise Unsupported("activation", f"no derivative rule for {activation!r}")
 
 
@@ -82,7 +88,7 @@ def local_gradient(
 ) -> sp.MatrixExpr:
     """δ = ∂L/∂z from g = ∂L/∂a: f′(z) ⊙ g, or (diag(a) − a aᵀ) g for softmax."""
     if activation == "softmax":
-        return (DiagMatrix(a) - a * a.T) * upstream
+        return mm(sp.MatAdd(DiagMatrix(a), -mm(a, a.T)), upstream)
     if activation == "identity":
         return upstream
     diag = local_jacobian(activation, z, a)
@@ -139,9 +145,9 @@ class Perceptron:
         """f(W̃ x̃) (softmax written as its own function)."""
         if self.activation == "softmax":
             return ElementwiseApplyFunction(
-                sp.Lambda(T, sp.Function("softmax")(T)), self.Wt * self.xt
+                sp.Lambda(T, sp.Function("softmax")(T)), mm(self.Wt, self.xt)
             )
-        return apply(self.activation, self.Wt * self.xt)
+        return apply(self.activation, mm(self.Wt, self.xt))
 
 
 def _eq(
@@ -234,7 +240,7 @@ def perceptron_backprop(p: Perceptron) -> Answer:
             else f"{p.activation}′ element-wise, so the Jacobian is diagonal",
         ),
         _eq("Linear map", Partial(p.z, p.x), p.W, (m, n), "Matrix Cookbook §2.4.1"),
-        _eq("With respect to the inputs", Partial(p.a, p.x), jac * p.W, (m, n), chain),
+        _eq("With respect to the inputs", Partial(p.a, p.x), mm(jac, p.W), (m, n), chain),
         _eq(
             "Linear map in the weights",
             Partial(p.z, Vec(p.Wt)),
@@ -245,7 +251,7 @@ def perceptron_backprop(p: Perceptron) -> Answer:
         _eq(
             "With respect to weights and biases",
             Partial(p.a, Vec(p.Wt)),
-            jac * sp.KroneckerProduct(p.xt.T, sp.Identity(m)),
+            mm(jac, sp.KroneckerProduct(p.xt.T, sp.Identity(m))),
             (m, m * (n + 1)),
             chain,
         ),
@@ -263,14 +269,14 @@ def perceptron_backprop(p: Perceptron) -> Answer:
         _eq(
             "Gradient for the weights and biases",
             Partial(sp.Symbol("L"), p.Wt),
-            p.delta * p.xt.T,
+            mm(p.delta, p.xt.T),
             (m, n + 1),
             "outer product: ∂L/∂W̃_jk = δ_j x̃_k",
         ),
-        _eq("Gradient for the weights", Partial(sp.Symbol("L"), p.W), p.delta * p.x.T, (m, n)),
+        _eq("Gradient for the weights", Partial(sp.Symbol("L"), p.W), mm(p.delta, p.x.T), (m, n)),
         _eq("Gradient for the biases", Partial(sp.Symbol("L"), p.b), p.delta, (m, 1)),
         _eq(
-            "Gradient for the inputs", Partial(sp.Symbol("L"), p.x), p.W.T * p.delta, (n, 1), chain
+            "Gradient for the inputs", Partial(sp.Symbol("L"), p.x), mm(p.W.T, p.delta), (n, 1), chain
         ),
     ]
     y = sp.MatrixSymbol("y", m, 1)
@@ -311,7 +317,7 @@ def network_equation(analysis: Analysis) -> Answer:
             )
         n_in, n_out = int(res.in_shape.numel), int(res.out_shape.dims[0])
         w = sp.MatrixSymbol(f"W_{{{row.label}}}", n_out, n_in)
-        z = w * expr
+        z = mm(w, expr)
         if res.layer.has_bias(analysis.conventions.bias):
             z = z + sp.MatrixSymbol(f"b_{{{row.label}}}", n_out, 1)
         steps.append(_eq(f"{row.label} weights", w, w, (n_out, n_in)))
@@ -344,7 +350,7 @@ def network_backprop(analysis: Analysis) -> Answer:
             cite = "g = ∂L/∂a at the output"
         else:
             w_next = sp.MatrixSymbol(f"W^{{({idx + 1})}}", sizes[idx + 1], size)
-            upstream = w_next.T * sp.MatrixSymbol(f"delta^{{({idx + 1})}}", sizes[idx + 1], 1)
+            upstream = mm(w_next.T, sp.MatrixSymbol(f"delta^{{({idx + 1})}}", sizes[idx + 1], 1))
             cite = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
         steps.append(
             _eq(
@@ -360,7 +366,7 @@ def network_backprop(analysis: Analysis) -> Answer:
             _eq(
                 f"Layer {idx} ({row.label}): weight gradient",
                 Partial(loss, sp.MatrixSymbol(f"W^{{({idx})}}", size, sizes[idx - 1])),
-                delta * prev.T,
+                mm(delta, prev.T),
                 (size, sizes[idx - 1]),
             )
         )

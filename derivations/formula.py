@@ -91,6 +91,8 @@ class Formula:
     @property
     def value(self) -> sp.Expr:
         """The result: the substitution, evaluated and simplified."""
+        if isinstance(self.rhs, sp.MatrixExpr) or not isinstance(self.rhs, sp.Expr):
+            return self.rhs  # a matrix identity is its own answer; nothing to evaluate
         result = self.rhs.xreplace(self.mapping).doit()
         return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
 

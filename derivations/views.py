@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from functools import cache
 
 import sympy as sp
 
@@ -360,15 +361,21 @@ def same_padding(analysis: Analysis, names: Sequence[str]) -> Answer:
     return Answer("same_padding", value, "padding", why, tuple(steps))
 
 
+@cache
+def _same_padding_solution(dilated: bool) -> sp.Expr:
+    """Solve H + 2P − D(K − 1) = H for P, once per form (solving is slow; the form is fixed)."""
+    h = sp.Symbol("H", positive=True, integer=True)
+    symbol, solved = sp.solve_linear(h + 2 * P - D * (K - 1) - h, symbols=[P])
+    assert symbol == P
+    return solved if dilated else solved.subs(D, 1)
+
+
 def same_padding_formula(kernel: sp.Expr, dilation: sp.Expr) -> Formula:
     """P solving H + 2P − D(K − 1) = H (stride 1)."""
-    h = sp.Symbol("H", positive=True, integer=True)
-    solved = sp.solve(sp.Eq(h + 2 * P - D * (K - 1), h), P)[0]
-    if dilation == 1:
-        solved = solved.subs(D, 1)
+    solved = _same_padding_solution(dilation != 1)
     with sp.evaluate(False):
         rhs = sp.Mul(D, K - 1) / 2 if dilation != 1 else (K - 1) / 2
-    assert sp.simplify(rhs - solved) == 0
+    assert sp.expand(rhs.doit() - solved) == 0, "the printed form must be the solution"
     return Formula.of(P, rhs, {K: kernel, D: dilation})
 
 

@@ -27,8 +27,12 @@ SPEC = ROOT / "specs" / "homework3.yaml"
 
 def ours(work: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "answerkey.cli", "build", str(SPEC), "-o",
-                    str(work / "out")], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "answerkey.cli", "build", str(SPEC), "-o", str(work / "out")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
     return time.perf_counter() - start
 
 
@@ -37,10 +41,12 @@ def latexmk_alone(sources: Path, work: Path) -> float:
         shutil.copy(sources / name, work / name)
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
-        done = pool.map(lambda n: subprocess.run(latexmk_command(work / n), cwd=work,
-                                                 env=tex_env(), check=True,
-                                                 capture_output=True),
-                        ["questions.tex", "key.tex"])
+        done = pool.map(
+            lambda n: subprocess.run(
+                latexmk_command(work / n), cwd=work, env=tex_env(), check=True, capture_output=True
+            ),
+            ["questions.tex", "key.tex"],
+        )
         list(done)
     return time.perf_counter() - start
 

@@ -276,7 +276,11 @@ def perceptron_backprop(p: Perceptron) -> Answer:
         _eq("Gradient for the weights", Partial(sp.Symbol("L"), p.W), mm(p.delta, p.x.T), (m, n)),
         _eq("Gradient for the biases", Partial(sp.Symbol("L"), p.b), p.delta, (m, 1)),
         _eq(
-            "Gradient for the inputs", Partial(sp.Symbol("L"), p.x), mm(p.W.T, p.delta), (n, 1), chain
+            "Gradient for the inputs",
+            Partial(sp.Symbol("L"), p.x),
+            mm(p.W.T, p.delta),
+            (n, 1),
+            chain,
         ),
     ]
     y = sp.MatrixSymbol("y", m, 1)

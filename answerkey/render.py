@@ -243,6 +243,7 @@ def render(key: Key) -> Rendered:
         "conventions": [escape(c) for c in base_conventions.describe()] if base_conventions else [],
         "problems": problems,
         "preamble": _preamble(problems),
+        "has_points": any(p.points for p in key.problems),
     }
     doc = environment().get_template("document.tex.j2")
     return Rendered(

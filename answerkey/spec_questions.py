@@ -188,9 +188,10 @@ class PerceptronBackprop(QuestionSpec):
     """Jacobians of the activation output by inputs, weights and biases; gradient forms."""
 
     kind: Literal["perceptron_backprop"]
+    layout: Literal["numerator", "denominator"] = "numerator"
 
     def derive(self, ctx: Context) -> Answer:
-        return backprop.perceptron_backprop(perceptron_of(ctx.get(self.network)))
+        return backprop.perceptron_backprop(perceptron_of(ctx.get(self.network)), self.layout)
 
 
 class NetworkEquation(QuestionSpec):

@@ -19,6 +19,7 @@ Identities used:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -150,6 +151,17 @@ class Perceptron:
         return apply(self.activation, mm(self.Wt, self.xt))
 
 
+def _transpose(expr: sp.MatrixExpr) -> sp.MatrixExpr:
+    """Aᵀ, with (x̃ᵀ ⊗ I)ᵀ written x̃ ⊗ I and (Aᵀ)ᵀ as A."""
+    if isinstance(expr, sp.KroneckerProduct):
+        return sp.KroneckerProduct(*[_transpose(a) for a in expr.args])
+    if isinstance(expr, sp.Transpose):
+        return expr.arg
+    if isinstance(expr, sp.Identity):
+        return expr
+    return sp.Transpose(expr)
+
+
 def _eq(
     label: str, lhs: sp.Basic, rhs: sp.Basic, shape: tuple[int, ...] | None, cite: str | None = None
 ) -> Step:
@@ -225,10 +237,27 @@ def compute_graph(p: Perceptron) -> Answer:
     return Answer("compute_graph", None, "", why, (), figure="compute-graph", graph=graph)
 
 
-def perceptron_backprop(p: Perceptron) -> Answer:
+def perceptron_backprop(p: Perceptron, layout: str = "numerator") -> Answer:
+    """The Jacobians of a = f(W̃ x̃) and the gradients for a loss.
+
+    ``layout`` is ``numerator`` (∂u/∂v has u's length rows) or ``denominator`` (the
+    transpose: v's length rows). The activation Jacobian is symmetric, so only the linear
+    factors change; gradients of a scalar loss have the variable's shape in both.
+    """
     m, n = p.m, p.n
     jac = local_jacobian(p.activation, p.z, p.a)
     chain = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
+    kron = sp.KroneckerProduct(p.xt.T, sp.Identity(m))
+    numerator = layout == "numerator"
+
+    def oriented(product: list[sp.MatrixExpr], shape: tuple[int, int]) -> tuple[Any, Any]:
+        """The numerator-layout product, or its transpose (factors reversed, each
+        transposed; the symmetric activation Jacobian stays itself)."""
+        if numerator:
+            return (mm(*product) if len(product) > 1 else product[0]), shape
+        flipped = [f if f is jac else _transpose(f) for f in reversed(product)]
+        return (mm(*flipped) if len(flipped) > 1 else flipped[0]), (shape[1], shape[0])
+
     steps = [
         _eq(
             "Activation",
@@ -239,20 +268,18 @@ def perceptron_backprop(p: Perceptron) -> Answer:
             if p.activation == "softmax"
             else f"{p.activation}′ element-wise, so the Jacobian is diagonal",
         ),
-        _eq("Linear map", Partial(p.z, p.x), p.W, (m, n), "Matrix Cookbook §2.4.1"),
-        _eq("With respect to the inputs", Partial(p.a, p.x), mm(jac, p.W), (m, n), chain),
+        _eq("Linear map", Partial(p.z, p.x), *oriented([p.W], (m, n)), "Matrix Cookbook §2.4.1"),
+        _eq("With respect to the inputs", Partial(p.a, p.x), *oriented([jac, p.W], (m, n)), chain),
         _eq(
             "Linear map in the weights",
             Partial(p.z, Vec(p.Wt)),
-            sp.KroneckerProduct(p.xt.T, sp.Identity(m)),
-            (m, m * (n + 1)),
+            *oriented([kron], (m, m * (n + 1))),
             "vec(AXB) = (Bᵀ ⊗ A) vec(X), Magnus & Neudecker",
         ),
         _eq(
             "With respect to weights and biases",
             Partial(p.a, Vec(p.Wt)),
-            mm(jac, sp.KroneckerProduct(p.xt.T, sp.Identity(m))),
-            (m, m * (n + 1)),
+            *oriented([jac, kron], (m, m * (n + 1))),
             chain,
         ),
         _eq(
@@ -297,8 +324,13 @@ def perceptron_backprop(p: Perceptron) -> Answer:
     else:
         grads.append(_eq("Mean squared error L = ½‖a − y‖²", p.g, p.a - y, (m, 1)))
     why = (
-        "Numerator layout: ∂u/∂v has one row per entry of u and one column per entry of v. "
-        "The chain rule multiplies the local Jacobians from the output back to the input; "
+        (
+            "Numerator layout: ∂u/∂v has one row per entry of u and one column per entry of v. "
+            if numerator
+            else "Denominator layout: ∂u/∂v has one row per entry of v and one column per "
+            "entry of u (the transpose of the numerator layout). "
+        )
+        + "The chain rule multiplies the local Jacobians from the output back to the input; "
         "for a loss L the same chain, transposed, gives the gradients as outer products."
     )
     return Answer("perceptron_backprop", None, "", why, (*steps, *grads))

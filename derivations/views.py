@@ -390,10 +390,12 @@ def output_shapes(analysis: Analysis, names: Sequence[str] | None) -> Answer:
             continue
         steps.extend(size_steps(row.label, row.result))
     why = (
-        "Every branch keeps the 1×1 convolutions at stride 1 and pads the 3×3 and 5×5 "
-        "convolutions and the pooling so that height and width are unchanged; the depth of a "
-        "convolution is its number of filters, and concatenation stacks the branches' depths."
+        "Each output size follows from the layer's kernel, stride and padding by the rule "
+        "above; a convolution's depth is its number of filters, pooling keeps the depth"
     )
+    if any(isinstance(r.result, JoinResult) for r in analysis.rows):
+        why += ", and a concatenation adds up its branches' depths"
+    why += "."
     return Answer(
         "output_shapes",
         analysis.output,

@@ -111,6 +111,22 @@ def test_jacobians_equal_elementwise_differentiation(
     assert shapes["With respect to weights and biases"] == (m, m * (n + 1))
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_denominator_layout_is_the_transpose(activation: str) -> None:
+    n, m = 3, 2
+    p = backprop.Perceptron(n, m, activation)
+    e = explicit(n, m, activation)
+    got = steps(backprop.perceptron_backprop(p, "denominator"))
+    at = point(e["a"].free_symbols, seed=11)
+    wrt = sp.Matrix(vec(e["Wt"]))
+    assert close(substitute(got["With respect to the inputs"], p, e), e["a"].jacobian(e["x"]).T, at)
+    assert close(
+        substitute(got["With respect to weights and biases"], p, e), e["a"].jacobian(wrt).T, at
+    )
+    shapes = {s.label: s.shape for s in backprop.perceptron_backprop(p, "denominator").steps}
+    assert shapes["With respect to the inputs"] == (n, m)
+
+
 def test_softmax_activation_jacobian() -> None:
     p = backprop.Perceptron(3, 3, "softmax")
     e = explicit(3, 3, "softmax")

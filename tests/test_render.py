@@ -33,6 +33,13 @@ def test_golden_tex(spec: Path, update_golden: bool) -> None:
         )
 
 
+def test_question_source_holds_no_answers() -> None:
+    rendered = render(derive(load_spec(ROOT / "specs" / "homework3.yaml")))
+    for secret in ("600000", "993750", "8866758656", "Why:", "solutionorbox"):
+        assert secret in rendered.key
+        assert secret not in rendered.questions
+
+
 def test_render_is_deterministic() -> None:
     spec = ROOT / "specs" / "homework3.yaml"
     assert render(derive(load_spec(spec))) == render(derive(load_spec(spec)))

@@ -82,6 +82,58 @@ def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
 
 @main.command()
 @SPEC
+@click.option(
+    "--formats",
+    default="tex,pdf,svg,png",
+    show_default=True,
+    help="Comma-separated: tex, pdf, svg, png.",
+)
+@click.option(
+    "--dpi",
+    type=click.IntRange(30, 1200),
+    default=300,
+    show_default=True,
+    help="Resolution of the PNGs.",
+)
+@click.option("--transparent", is_flag=True, help="PNGs with a transparent background.")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output directory (default: build/<spec name>/snippets).",
+)
+@reports_errors
+def snippets(spec: Path, formats: str, dpi: int, transparent: bool, outdir: Path | None) -> None:
+    """Write every formula, table and diagram of SPEC's key as a standalone snippet."""
+    from answerkey.snippets import write_snippets
+
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    result = write_snippets(spec, outdir, chosen, dpi, transparent)
+    click.echo(f"{len(result.snippets)} snippets in {result.directory}")
+
+
+@main.command()
+@SPEC
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output directory (default: build/<spec name>).",
+)
+@click.option("--no-pdf", is_flag=True, help="Write slides.tex only.")
+@reports_errors
+def slides(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
+    """Write a Beamer deck of SPEC's worked key: slides.tex and slides.pdf."""
+    from answerkey.slides import write_slides
+
+    for path in write_slides(spec, outdir, pdf=not no_pdf):
+        click.echo(path)
+
+
+@main.command()
+@SPEC
 @reports_errors
 def check(spec: Path) -> None:
     """Validate SPEC and compare every network with PyTorch (shape, params, MACs)."""

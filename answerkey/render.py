@@ -71,7 +71,7 @@ def environment() -> jinja2.Environment:
     )
 
 
-def _sum_lines(step: Step) -> list[str] | None:
+def sum_lines(step: Step) -> list[str] | None:
     """A long sum of earlier results: the numbers, four to a line, then the total."""
     f = step.formula
     if not isinstance(f.rhs, sp.Add) or len(f.values) <= TERMS_PER_LINE:
@@ -84,7 +84,7 @@ def _sum_lines(step: Step) -> list[str] | None:
     return lines
 
 
-def _declarations(steps: tuple[Step, ...]) -> tuple[list[Step], str | None]:
+def declarations(steps: tuple[Step, ...]) -> tuple[list[Step], str | None]:
     """Split off the steps that only state a matrix's size (``W ∈ ℝ^{m×n}``): one line."""
     decl = [s for s in steps if s.formula.lhs == s.formula.rhs and s.shape]
     rest = [s for s in steps if s not in decl]
@@ -92,8 +92,8 @@ def _declarations(steps: tuple[Step, ...]) -> tuple[list[Step], str | None]:
     return rest, line
 
 
-def _step_view(step: Step) -> dict[str, Any]:
-    lines = _sum_lines(step)
+def step_view(step: Step) -> dict[str, Any]:
+    lines = sum_lines(step)
     if lines is None:
         single = step_tex(step)
         parts = chain_parts(step.formula)
@@ -147,14 +147,14 @@ def _table_view(table: Table) -> dict[str, Any]:
 NO_RESULT = {"shape_table", "compare", "describe"}
 
 
-def _answer_view(answer: Answer) -> dict[str, Any]:
-    steps, declared = _declarations(answer.steps)
-    sums = [s for s in steps if _sum_lines(s) is not None]
+def answer_view(answer: Answer) -> dict[str, Any]:
+    steps, declared = declarations(answer.steps)
+    sums = [s for s in steps if sum_lines(s) is not None]
     short = [s for s in steps if s not in sums]
     compact = len(short) > 3 and not any(s.cite for s in short)
     view: dict[str, Any] = {
         "view": "table" if answer.table else "steps",
-        "steps": [_step_view(s) for s in (sums if compact else steps)],
+        "steps": [step_view(s) for s in (sums if compact else steps)],
         "rows": [_row_view(s) for s in short] if compact else [],
         "declared": declared,
         "explanation": escape(answer.explanation),
@@ -188,7 +188,7 @@ def _part_view(part: KeyedPart) -> dict[str, Any]:
         "points": part.spec.points,
         "text": escape(part.spec.text),
         "note": escape(part.spec.note) if part.spec.note else None,
-        "answers": [_answer_view(a) for a in part.answers],
+        "answers": [answer_view(a) for a in part.answers],
         "box": _box(part.spec.points, part.answers),
         "subparts": [_part_view(p) for p in part.subparts],
     }

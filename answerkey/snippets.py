@@ -1,0 +1,241 @@
+"""Every formula, worked step chain, table and diagram of a key as a standalone snippet.
+
+Each snippet is a ``.tex`` body that can be ``\\input`` into any article or Beamer document
+(with ``preamble.tex``), and the same body compiled, cropped, into ``.pdf``, ``.svg`` and
+``.png``. All snippets of a spec are typeset in one TeX run (``standalone`` with
+``multi=snippet``: one cropped page each), then split and converted with poppler.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from answerkey.build import _replace
+from answerkey.compile import compile_pdf
+from answerkey.derive import Key, KeyedPart, derive
+from answerkey.errors import AnswerkeyError, ToolMissing
+from answerkey.render import FIGURE_PACKAGES, answer_view, environment, step_view
+from answerkey.spec import load_spec
+from derivations.answers import Step
+
+FORMATS = ("tex", "pdf", "svg", "png")
+POPPLER_HINT = "poppler-utils is not installed: apt-get install -y poppler-utils"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """One item: ``name`` is its file stem (``p3-a-conv-2-weights``), ``body`` its LaTeX."""
+
+    name: str
+    kind: str  # formula | working | table | graph
+    title: str
+    body: str
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label: ``3×3 conv`` → ``3x3-conv``."""
+    text = text.replace("×", "x").lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return text[:40].strip("-") or "item"
+
+
+ROLES = {
+    "W": "params",
+    "b": "biases",
+    "MAC": "ops",
+    "OPS": "ops",
+    "FLOP": "ops",
+    "C_out": "depth",
+    "P": "padding",
+}
+
+
+def _name(step: Step, fallback: str) -> str:
+    """``conv-2-output``, ``h-1-params``: the step's label and what its left side is."""
+    lhs = str(step.formula.lhs)
+    role = "output" if "H_out" in lhs or "W_out" in lhs else ROLES.get(lhs, "")
+    label = step.label or fallback
+    if role in ("params", "biases"):
+        label = re.sub(r"\s+(weights|biases)$", "", label)
+    return slug(f"{label} {role}" if role and label != "Total" else label)
+
+
+def _math(lines: list[str]) -> str:
+    if len(lines) == 1:
+        return f"$\\displaystyle {lines[0]}$"
+    joined = " \\\\[4pt]\n".join(lines)
+    return f"$\\displaystyle\\begin{{aligned}}\n{joined}\n\\end{{aligned}}$"
+
+
+def _aligned(line: str) -> str:
+    """A one-line chain ``a = b = c`` as an aligned row ``a &= b = c``."""
+    return line if "&" in line else line.replace(" = ", " &= ", 1)
+
+
+def _part_snippets(part: KeyedPart, stem: str, title: str) -> Iterator[Snippet]:
+    env = environment()
+    for answer in part.answers:
+        view = answer_view(answer)
+        chains: list[str] = []
+        for step in answer.steps:
+            lines = step_view(step)["lines"]
+            label = step.label or answer.kind.replace("_", " ")
+            yield Snippet(
+                f"{stem}-{_name(step, label)}", "formula", f"{title}: {label}", _math(lines)
+            )
+            chains.extend(_aligned(line) for line in lines)
+        if len(answer.steps) > 1:
+            yield Snippet(
+                f"{stem}-{slug(answer.kind)}-working", "working", f"{title}: working", _math(chains)
+            )
+        if answer.table is not None:
+            body = env.get_template("fragments/tabular.tex.j2").render(answer=view)
+            yield Snippet(f"{stem}-table", "table", f"{title}: table", body.strip())
+        if answer.figure:
+            body = env.get_template(f"fragments/{answer.figure}.tex.j2").render(answer=view)
+            yield Snippet(
+                f"{stem}-{answer.figure}", "graph", f"{title}: {answer.figure}", body.strip()
+            )
+    for sub in part.subparts:
+        yield from _part_snippets(sub, f"{stem}{slug(sub.spec.id)}", sub.label)
+
+
+def collect(key: Key) -> list[Snippet]:
+    """All snippets of a key, named by problem and part; names made unique with -2, -3, ..."""
+    out: list[Snippet] = []
+    seen: dict[str, int] = {}
+    for problem in key.problems:
+        for part in problem.parts:
+            stem = f"p{problem.number}-{slug(part.spec.id)}"
+            for s in _part_snippets(part, stem, part.label):
+                count = seen.get(s.name, 0) + 1
+                seen[s.name] = count
+                name = s.name if count == 1 else f"{s.name}-{count}"
+                out.append(Snippet(name, s.kind, s.title, s.body))
+    return out
+
+
+def preamble(snippets: Sequence[Snippet]) -> str:
+    """The packages every snippet needs: the base set plus each figure's (first-use order)."""
+    lines = [
+        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage{siunitx}",
+        r"\sisetup{group-separator={,}, group-minimum-digits=4}",
+    ]
+    kinds = {"table": "table", "graph": "module-graph"}
+    for s in snippets:
+        for pkg in FIGURE_PACKAGES.get(kinds.get(s.kind, ""), ()):
+            if pkg not in lines:
+                lines.append(pkg)
+    return (
+        "% Packages for the answerkey snippets: \\input{preamble} after \\documentclass.\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def _poppler(*args: str) -> None:
+    if shutil.which(args[0]) is None:
+        raise ToolMissing(POPPLER_HINT)
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise AnswerkeyError(f"{args[0]} failed: {proc.stderr.strip()[:300]}")
+
+
+def _convert(
+    pdf: Path, page: int, stem: Path, formats: set[str], dpi: int, transparent: bool
+) -> None:
+    p = str(page)
+    if "pdf" in formats:
+        _poppler("pdfseparate", "-f", p, "-l", p, str(pdf), f"{stem}.pdf")
+    if "svg" in formats:
+        _poppler("pdftocairo", "-svg", "-f", p, "-l", p, str(pdf), f"{stem}.svg")
+    if "png" in formats:
+        extra = ["-transp"] if transparent else []
+        _poppler(
+            "pdftocairo",
+            "-png",
+            "-singlefile",
+            "-r",
+            str(dpi),
+            *extra,
+            "-f",
+            p,
+            "-l",
+            p,
+            str(pdf),
+            str(stem),
+        )
+
+
+def _index(snippets: Sequence[Snippet], formats: Sequence[str], title: str) -> str:
+    env = jinja2.Environment(
+        loader=environment().loader, autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    return env.get_template("snippets-index.html.j2").render(
+        snippets=snippets, formats=formats, title=title
+    )
+
+
+@dataclass(frozen=True)
+class SnippetResult:
+    directory: Path
+    snippets: tuple[Snippet, ...]
+
+
+def write_snippets(
+    spec: Path,
+    outdir: Path | None = None,
+    formats: Sequence[str] = FORMATS,
+    dpi: int = 300,
+    transparent: bool = False,
+) -> SnippetResult:
+    """Write ``build/<spec>/snippets/``: each snippet in ``formats``, ``preamble.tex``, and
+    ``index.html`` (when PNGs are made). Built in a temporary directory, moved into place."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise AnswerkeyError(f"unknown format(s) {sorted(unknown)}; choose from {FORMATS}")
+    loaded = load_spec(spec)
+    snippets = collect(derive(loaded))
+    target = outdir or Path("build") / spec.stem / "snippets"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".snippets-", dir=target.parent) as tmp:
+        work = Path(tmp) / "out"
+        work.mkdir()
+        (work / "preamble.tex").write_text(preamble(snippets), encoding="utf-8")
+        for s in snippets:
+            (work / f"{s.name}.tex").write_text(s.body + "\n", encoding="utf-8")
+        wanted = set(formats) - {"tex"}
+        if wanted:
+            doc = environment().get_template("snippets.tex.j2").render(snippets=snippets)
+            (work / "all-snippets.tex").write_text(doc, encoding="utf-8")
+            pdf = compile_pdf(work / "all-snippets.tex")
+            with ThreadPoolExecutor() as pool:
+                list(
+                    pool.map(
+                        lambda item: _convert(
+                            pdf, item[0], work / item[1].name, wanted, dpi, transparent
+                        ),
+                        enumerate(snippets, 1),
+                    )
+                )
+            for leftover in work.glob("all-snippets.*"):
+                leftover.unlink()
+        if "png" in wanted:
+            (work / "index.html").write_text(
+                _index(snippets, formats, loaded.spec.title), encoding="utf-8"
+            )
+        if "tex" not in formats:
+            for s in snippets:
+                (work / f"{s.name}.tex").unlink()
+        _replace(work, target)
+    return SnippetResult(target, tuple(snippets))

@@ -134,6 +134,62 @@ def slides(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
 
 @main.command()
 @SPEC
+@click.option(
+    "-n",
+    "--count",
+    type=click.IntRange(1, 10000),
+    default=None,
+    help="How many variants (default: one per roster student, else 1).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Master seed: the same spec and seed give the same variants.",
+)
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV of students (name,id): one variant each, their names on the sheets.",
+)
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output directory (default: build/<spec name>/variants).",
+)
+@click.option("--no-pdf", is_flag=True, help="Write the .tex, JSON and manifest only.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Parallel LaTeX runs (default: one per core).",
+)
+@reports_errors
+def variants(
+    spec: Path,
+    count: int | None,
+    seed: int,
+    roster: Path | None,
+    outdir: Path | None,
+    no_pdf: bool,
+    jobs: int | None,
+) -> None:
+    """Draw randomized variants of SPEC, each with its sheet, key and answers, a manifest."""
+    from answerkey.variants import build_variants
+
+    result = build_variants(spec, count, seed, roster, outdir, pdf=not no_pdf, jobs=jobs)
+    click.echo(f"{len(result.variants)} variants in {result.directory}")
+    if result.warning:
+        click.echo(f"answerkey: {result.warning}", err=True)
+
+
+@main.command()
+@SPEC
 @reports_errors
 def check(spec: Path) -> None:
     """Validate SPEC and compare every network with PyTorch (shape, params, MACs)."""

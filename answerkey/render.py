@@ -217,8 +217,11 @@ def _preamble(problems: list[dict[str, Any]]) -> list[str]:
     return lines + list(TAIL)
 
 
-def render(key: Key) -> Rendered:
-    """The question sheet and the answer key of ``key``, as LaTeX source."""
+def render(
+    key: Key, variant: str | None = None, student: tuple[str, str] | None = None
+) -> Rendered:
+    """The question sheet and the answer key of ``key``, as LaTeX source; ``variant`` and
+    ``student`` (name, id) are printed in the header and on the name line."""
     spec = key.loaded.spec
     base_conventions = key.problems[0].loaded.conventions if key.problems else None
     problems = []
@@ -244,6 +247,8 @@ def render(key: Key) -> Rendered:
         "problems": problems,
         "preamble": _preamble(problems),
         "has_points": any(p.points for p in key.problems),
+        "variant": escape(variant) if variant else None,
+        "student": [escape(student[0]), escape(student[1])] if student else None,
     }
     doc = environment().get_template("document.tex.j2")
     return Rendered(

@@ -95,6 +95,8 @@ class Spec(Strict):
     instructions: Text | None = None
     conventions: ConventionsSpec = ConventionsSpec()
     problems: list[ProblemSpec] = Field(min_length=1)
+    variables: dict[str, Any] = Field(default_factory=dict)  # see answerkey.variables
+    constraints: list[Any] = Field(default_factory=list)
 
     @field_validator("problems")
     @classmethod
@@ -177,25 +179,35 @@ def _from_validation(located: Located, err: ValidationError) -> SpecError:
     return SpecError(located.where(clean, at_key=at_key), dotted(clean) or None, msg)
 
 
-def load_spec(path: Path) -> LoadedSpec:
-    """Read, validate and analyse a spec; raise :class:`SpecError` with a location if any
-    step fails."""
-    located = load_yaml(path)
+def validate(located: Located, data: Any, name: str) -> LoadedSpec:
+    """Validate ``data`` (the spec's values, positions in ``located``) and analyse every
+    network; raise :class:`SpecError` with a location if any step fails."""
     try:
-        spec = Spec.model_validate(located.data)
+        spec = Spec.model_validate(data)
     except ValidationError as err:
         raise _from_validation(located, err) from None
     base = spec.conventions.apply(Conventions())
-    loaded = LoadedSpec(path.stem, spec, (), located)
+    loaded = LoadedSpec(name, spec, (), located)
     problems = []
     for i, problem in enumerate(spec.problems):
         conventions = problem.conventions.apply(base) if problem.conventions else base
         analyses: dict[str, Analysis] = {}
-        for name, net in problem.networks.items():
-            loc: Loc = ("problems", i, "networks", name)
+        for net_name, net in problem.networks.items():
+            loc: Loc = ("problems", i, "networks", net_name)
             try:
-                analyses[name] = analyze(net.to_model(name, loc), conventions)
+                analyses[net_name] = analyze(net.to_model(net_name, loc), conventions)
             except DerivationError as err:
                 raise loaded.error(err.path or loc, err) from None
         problems.append(LoadedProblem(problem, conventions, Context(analyses)))
-    return LoadedSpec(path.stem, spec, tuple(problems), located)
+    return LoadedSpec(name, spec, tuple(problems), located)
+
+
+def load_spec(path: Path, seed: int = 0) -> LoadedSpec:
+    """Read, validate and analyse a spec. A spec with ``variables`` gives its first variant
+    for ``seed`` (``answerkey variants`` makes many)."""
+    located = load_yaml(path)
+    if "variables" in located.data:
+        from answerkey.variants import draw_variant  # variants build on this module
+
+        return draw_variant(located, path.stem, seed, 1, set()).loaded
+    return validate(located, located.data, path.stem)

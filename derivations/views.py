@@ -411,8 +411,7 @@ def compare(first: Analysis, second: Analysis) -> Answer:
     p1, p2 = total_params_sum(first), total_params_sum(second)
     o1, o2 = total_ops(first), total_ops(second)
     a, b = first.network.name, second.network.name
-    ratio_p = sp.nsimplify(p1.value / p2.value)
-    ratio_o = sp.nsimplify(sp.sympify(o1.value) / sp.sympify(o2.value))
+    ratio_p, ratio_o = _ratio(p1.value, p2.value), _ratio(o1.value, o2.value)
     table = Table(
         ("", "Parameters", "Operations"),
         (
@@ -427,6 +426,13 @@ def compare(first: Analysis, second: Analysis) -> Answer:
     )
     why += _reduction_reason(first, second)
     return Answer("compare", ratio_p, "ratio", why, (), table, extra=(("ratio_ops", ratio_o),))
+
+
+def _ratio(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a / b: an exact fraction for numbers, a simplified expression for formulas."""
+    if is_concrete(a, b):
+        return sp.Rational(int(a), int(b))
+    return sp.simplify(a / b)
 
 
 def _reduction_reason(first: Analysis, second: Analysis) -> str:

@@ -1,0 +1,389 @@
+"""Randomized exam variants: draw, check, derive, typeset, and a manifest to mark from.
+
+Variant *i* of master seed *S* draws with its own seed (a hash of *S* and *i*), so any variant
+can be rebuilt alone and the same spec and seed always give the same bytes. A draw that
+breaks a constraint — or makes a network impossible — is drawn again, at most
+:data:`MAX_TRIES` times; a draw equal to an earlier variant's is drawn again too.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from answerkey.build import _replace
+from answerkey.compile import INSTALL_HINT, compile_pdf, have_latexmk
+from answerkey.derive import Key, KeyedPart, derive
+from answerkey.errors import AnswerkeyError, CompileError, SpecError, ToolMissing
+from answerkey.jsonout import dumps, scalar
+from answerkey.render import render
+from answerkey.spec import LoadedSpec, _from_validation, validate
+from answerkey.variables import RandomSection, draw, evaluate, substitute
+from answerkey.yamlpos import Located, load_yaml
+from derivations.layers import LayerResult
+
+MAX_TRIES = 300
+
+
+@dataclass(frozen=True)
+class Variant:
+    index: int  # 1-based
+    seed: int
+    values: dict[str, int]
+    loaded: LoadedSpec
+
+    @property
+    def id(self) -> str:
+        return f"v{self.index:03d}"
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    id: str
+
+
+def variant_seed(master: int, index: int) -> int:
+    """A stable 63-bit seed for variant ``index`` of ``master``."""
+    digest = hashlib.sha256(f"answerkey-variant:{master}:{index}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def random_section(located: Located) -> RandomSection:
+    data = {k: located.data[k] for k in ("variables", "constraints") if k in located.data}
+    try:
+        return RandomSection.model_validate(data)
+    except ValidationError as err:
+        raise _from_validation(located, err) from None
+
+
+def _pure_violation(section: RandomSection, values: dict[str, int]) -> str | None:
+    for c in section.constraints:
+        if c.kind == "distinct":
+            picked = [values[v] for v in c.variables or [] if v in values]
+            if len(set(picked)) != len(picked):
+                return c.describe()
+        if c.kind == "check" and c.expr is not None and not evaluate(c.expr, values):
+            return c.describe()
+    return None
+
+
+def _network_violation(section: RandomSection, loaded: LoadedSpec) -> str | None:
+    analyses = {name: a for p in loaded.problems for name, a in p.context.analyses.items()}
+    for c in section.constraints:
+        if c.kind == "exact_strides":
+            for name in c.networks or list(analyses):
+                if any(r.floored for _, r in analyses[name].layers()):
+                    return c.describe()
+        elif c.kind == "min_size":
+            for a in analyses.values():
+                for row in a.rows:
+                    s = row.out_shape
+                    if s.is_image and (s.height < (c.size or 1) or s.width < (c.size or 1)):
+                        return c.describe()
+        elif c.kind in ("params_between", "ops_between"):
+            a = analyses[c.network or ""]
+            per: Callable[[LayerResult], Any] = a.params if c.kind == "params_between" else a.ops
+            value = sum(per(r) for _, r in a.layers())
+            if (c.min is not None and value < c.min) or (c.max is not None and value > c.max):
+                return c.describe()
+    return None
+
+
+def draw_variant(
+    located: Located, name: str, master: int, index: int, taken: set[tuple[tuple[str, int], ...]]
+) -> Variant:
+    """Variant ``index``: the first draw (from its own seed) that meets every constraint and
+    differs from the draws in ``taken``."""
+    section = random_section(located)
+    for c in section.constraints:
+        for net in [*(c.networks or []), *([c.network] if c.network else [])]:
+            known = {
+                n
+                for p in located.data.get("problems", [])
+                if isinstance(p, dict)
+                for n in (p.get("networks") or {})
+            }
+            if net not in known:
+                raise SpecError(
+                    located.where(("constraints",)), "constraints", f"no network named {net!r}"
+                )
+    seed = variant_seed(master, index)
+    rng = random.Random(seed)
+    failures: Counter[str] = Counter()
+    last_error: SpecError | None = None
+    for _ in range(MAX_TRIES):
+        try:
+            values = draw(section.variables, rng)
+        except ValueError as err:
+            raise SpecError(located.where(("variables",)), "variables", str(err)) from None
+        if tuple(sorted(values.items())) in taken:
+            failures["differs from the earlier variants"] += 1
+            continue
+        reason = _pure_violation(section, values)
+        if reason is None:
+            try:
+                loaded = validate(located, substitute(located, values), name)
+            except SpecError as err:
+                last_error, reason = err, "the networks must be valid"
+            else:
+                reason = _network_violation(section, loaded)
+                if reason is None:
+                    return Variant(index, seed, values, loaded)
+        failures[reason] += 1
+    worst, count = failures.most_common(1)[0]
+    if worst == "the networks must be valid" and last_error is not None:
+        raise last_error
+    if worst == "differs from the earlier variants":
+        raise SpecError(
+            located.where(("variables",)),
+            "variables",
+            f"only {index - 1} distinct variants can be drawn; asked for more",
+        )
+    raise SpecError(
+        located.where(("constraints",)),
+        "constraints",
+        f"variant {index}: no draw in {MAX_TRIES} tries met the constraints; most "
+        f"often broken: {worst} ({count} of {MAX_TRIES} draws)",
+    )
+
+
+def draw_variants(spec: Path, count: int, seed: int) -> list[Variant]:
+    located = load_yaml(spec)
+    if "variables" not in located.data:
+        raise SpecError(
+            str(spec),
+            "variables",
+            "this spec draws nothing: add a 'variables:' section (see docs/variants.md)",
+        )
+    out: list[Variant] = []
+    taken: set[tuple[tuple[str, int], ...]] = set()
+    for i in range(1, count + 1):
+        v = draw_variant(located, spec.stem, seed, i, taken)
+        taken.add(tuple(sorted(v.values.items())))
+        out.append(v)
+    return out
+
+
+def read_roster(path: Path) -> list[Student]:
+    """Students from a CSV with ``name`` and ``id`` columns (or the first two columns)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise SpecError(str(path), None, f"cannot read the roster: {err.strerror}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise SpecError(str(path), None, "the roster is empty")
+    head = [h.strip().lower() for h in rows[0]]
+    if "name" in head:
+        ni, ii = head.index("name"), head.index("id") if "id" in head else None
+        body = rows[1:]
+    else:
+        ni, ii, body = 0, 1, rows
+    students = [
+        Student(r[ni].strip(), r[ii].strip() if ii is not None and ii < len(r) else "")
+        for r in body
+        if r and r[ni].strip()
+    ]
+    if not students:
+        raise SpecError(str(path), None, "the roster lists no students")
+    return students
+
+
+DETAILED = {"params", "ops", "same_padding", "output_shapes"}
+"""Question kinds whose every step (each layer's count) gets a manifest column."""
+
+
+def _answer_columns(key: Key) -> dict[str, Any]:
+    """Every answer value a grader marks from: headline values, each table cell, and each
+    layer's count where a question asks per layer."""
+    out: dict[str, Any] = {}
+
+    def put(label: str, value: Any) -> None:
+        name, n = label, 2
+        while name in out:
+            name, n = f"{label} #{n}", n + 1
+        out[name] = value
+
+    def walk(parts: tuple[KeyedPart, ...]) -> None:
+        for part in parts:
+            for answer in part.answers:
+                head = part.label if len(part.answers) == 1 else f"{part.label} {answer.kind}"
+                if answer.table is not None:
+                    for row in answer.table.rows:
+                        for column, cell in zip(answer.table.columns[1:], row[1:], strict=True):
+                            put(f"{head} {row[0]} {column}".strip(), scalar(cell))
+                elif answer.value is not None:
+                    put(head, scalar(answer.value))
+                if answer.kind in DETAILED:
+                    for step in answer.steps:
+                        put(f"{head} {step.label}", scalar(step.formula.value))
+            walk(part.subparts)
+
+    for problem in key.problems:
+        walk(problem.parts)
+    return out
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return f"{value['decimal']:.6g}"
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class VariantsResult:
+    directory: Path
+    variants: tuple[Variant, ...]
+    warning: str | None = None
+
+
+def _progress(total: int, enabled: bool) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A rich progress bar on a terminal; silent otherwise (logs and CI stay clean)."""
+    if not enabled:
+        return (lambda: None), (lambda: None)
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("typesetting variants", total=total)
+    bar.start()
+    return (lambda: bar.advance(task)), bar.stop
+
+
+def build_variants(
+    spec: Path,
+    count: int | None,
+    seed: int,
+    roster: Path | None = None,
+    outdir: Path | None = None,
+    pdf: bool = True,
+    jobs: int | None = None,
+) -> VariantsResult:
+    """Write every variant's sheet, key and answers, the combined PDFs and the manifest."""
+    students = read_roster(roster) if roster else []
+    if count is None:
+        count = len(students) or 1
+    if students and len(students) != count:
+        raise AnswerkeyError(f"the roster lists {len(students)} students but --count is {count}")
+    variants = draw_variants(spec, count, seed)
+    spec_hash = hashlib.sha256(spec.read_bytes()).hexdigest()
+    target = outdir or Path("build") / spec.stem / "variants"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    warning = None
+    with tempfile.TemporaryDirectory(prefix=".variants-", dir=target.parent) as tmp:
+        work = Path(tmp) / "out"
+        work.mkdir()
+        rows = []
+        texs: list[Path] = []
+        for v in variants:
+            student = students[v.index - 1] if students else None
+            key = derive(v.loaded)
+            rendered = render(
+                key,
+                variant=f"Variant {v.index}",
+                student=(student.name, student.id) if student else None,
+            )
+            folder = work / v.id
+            folder.mkdir()
+            (folder / "questions.tex").write_text(rendered.questions, encoding="utf-8")
+            (folder / "key.tex").write_text(rendered.key, encoding="utf-8")
+            (folder / "answers.json").write_text(dumps(key), encoding="utf-8")
+            texs += [folder / "questions.tex", folder / "key.tex"]
+            rows.append(
+                {
+                    "variant": v.id,
+                    "seed": v.seed,
+                    "spec_sha256": spec_hash,
+                    "student_name": student.name if student else "",
+                    "student_id": student.id if student else "",
+                    "variables": v.values,
+                    "answers": _answer_columns(key),
+                }
+            )
+        if pdf and have_latexmk():
+            _compile(texs, jobs)
+            _unite(
+                work, [f / "questions.pdf" for f in sorted(work.glob("v*"))], "all-questions.pdf"
+            )
+            _unite(work, [f / "key.pdf" for f in sorted(work.glob("v*"))], "all-keys.pdf")
+        elif pdf:
+            warning = f"PDFs not made: {INSTALL_HINT}"
+        _write_manifest(work, rows)
+        for leftover in work.glob("v*/*"):
+            if leftover.suffix not in {".tex", ".pdf", ".json"}:
+                leftover.unlink()
+        _replace(work, target)
+    return VariantsResult(target, tuple(variants), warning)
+
+
+def _compile(texs: list[Path], jobs: int | None) -> None:
+    """All documents, one latexmk per core; an error names its variant (``v007/key.tex``)."""
+    advance, stop = _progress(len(texs), sys.stderr.isatty())
+
+    def one(tex: Path) -> Path:
+        try:
+            out = compile_pdf(tex)
+        except CompileError as err:
+            raise CompileError(f"{tex.parent.name}/{err}") from None
+        advance()
+        return out
+
+    try:
+        with ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1)) as pool:
+            list(pool.map(one, texs))
+    finally:
+        stop()
+
+
+def _unite(work: Path, pdfs: Sequence[Path], name: str) -> None:
+    if shutil.which("pdfunite") is None:
+        raise ToolMissing("pdfunite is missing: apt-get install -y poppler-utils")
+    subprocess.run(["pdfunite", *map(str, pdfs), str(work / name)], check=True, capture_output=True)
+
+
+def _write_manifest(work: Path, rows: list[dict[str, Any]]) -> None:
+    (work / "variants.json").write_text(
+        json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    variables = sorted({k for r in rows for k in r["variables"]})
+    answers: list[str] = []
+    for r in rows:
+        for k in r["answers"]:
+            if k not in answers:
+                answers.append(k)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(
+        ["variant", "seed", "spec_sha256", "student_name", "student_id", *variables, *answers]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r["variant"],
+                r["seed"],
+                r["spec_sha256"],
+                r["student_name"],
+                r["student_id"],
+                *(r["variables"].get(v, "") for v in variables),
+                *(_csv_value(r["answers"].get(a)) for a in answers),
+            ]
+        )
+    (work / "variants.csv").write_text(buf.getvalue(), encoding="utf-8")

@@ -51,11 +51,11 @@ def build(spec: Path, outdir: Path | None = None, pdf: bool = True) -> BuildResu
         final.mkdir()
         for name in keep:
             (work / name).rename(final / name)
-        _replace(final, target)
+        move_into_place(final, target)
     return BuildResult(target, tuple(keep), warning)
 
 
-def _replace(ready: Path, target: Path) -> None:
+def move_into_place(ready: Path, target: Path) -> None:
     """Move ``ready`` to ``target``, replacing an earlier build only once the new one exists."""
     old = None
     if target.exists():

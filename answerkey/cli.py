@@ -39,6 +39,20 @@ def reports_errors(func: F) -> F:
 SPEC = click.argument("spec", type=click.Path(path_type=Path))
 
 
+def outdir_option(default: str) -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--outdir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"Output directory (default: {default}).",
+    )
+
+
+def no_pdf_option(what: str) -> Callable[[F], F]:
+    return click.option("--no-pdf", is_flag=True, help=f"Write {what} only, no PDF.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="answerkey")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -60,14 +74,8 @@ def derive(spec: Path) -> None:
 
 @main.command()
 @SPEC
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output directory (default: build/<spec name>).",
-)
-@click.option("--no-pdf", is_flag=True, help="Write the .tex and JSON only.")
+@outdir_option("build/<spec name>")
+@no_pdf_option("the .tex and JSON")
 @reports_errors
 def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
     """Write the question sheet and answer key (.tex, .pdf) and answers.json for SPEC."""
@@ -96,13 +104,7 @@ def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
     help="Resolution of the PNGs.",
 )
 @click.option("--transparent", is_flag=True, help="PNGs with a transparent background.")
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output directory (default: build/<spec name>/snippets).",
-)
+@outdir_option("build/<spec name>/snippets")
 @reports_errors
 def snippets(spec: Path, formats: str, dpi: int, transparent: bool, outdir: Path | None) -> None:
     """Write every formula, table and diagram of SPEC's key as a standalone snippet."""
@@ -115,14 +117,8 @@ def snippets(spec: Path, formats: str, dpi: int, transparent: bool, outdir: Path
 
 @main.command()
 @SPEC
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output directory (default: build/<spec name>).",
-)
-@click.option("--no-pdf", is_flag=True, help="Write slides.tex only.")
+@outdir_option("build/<spec name>")
+@no_pdf_option("slides.tex")
 @reports_errors
 def slides(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
     """Write a Beamer deck of SPEC's worked key: slides.tex and slides.pdf."""
@@ -154,14 +150,8 @@ def slides(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
     default=None,
     help="CSV of students (name,id): one variant each, their names on the sheets.",
 )
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output directory (default: build/<spec name>/variants).",
-)
-@click.option("--no-pdf", is_flag=True, help="Write the .tex, JSON and manifest only.")
+@outdir_option("build/<spec name>/variants")
+@no_pdf_option("the .tex, JSON and manifest")
 @click.option(
     "-j",
     "--jobs",

@@ -7,6 +7,7 @@ templates read it, nothing here writes files or LaTeX.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from answerkey.spec import LoadedProblem, LoadedSpec, PartSpec
@@ -41,6 +42,17 @@ class KeyedProblem:
 class Key:
     loaded: LoadedSpec
     problems: tuple[KeyedProblem, ...]
+
+    def parts(self) -> Iterator[KeyedPart]:
+        """Every part and sub-part, in document order."""
+
+        def walk(parts: tuple[KeyedPart, ...]) -> Iterator[KeyedPart]:
+            for part in parts:
+                yield part
+                yield from walk(part.subparts)
+
+        for problem in self.problems:
+            yield from walk(problem.parts)
 
 
 def _part(

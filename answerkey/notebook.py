@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from answerkey.derive import KeyedPart, derive
+from answerkey.derive import derive
 from answerkey.render import step_view
 from answerkey.spec import load_spec
 from derivations.answers import Answer
@@ -84,13 +84,4 @@ class Answers(Mapping[str, PartAnswer]):
 def answers(spec: str | Path) -> Answers:
     """Load, validate and derive ``spec``; the parts as notebook-friendly objects."""
     key = derive(load_spec(Path(spec)))
-    out: list[PartAnswer] = []
-
-    def walk(parts: tuple[KeyedPart, ...]) -> None:
-        for part in parts:
-            out.append(PartAnswer(part.label, part.spec.text, part.answers))
-            walk(part.subparts)
-
-    for problem in key.problems:
-        walk(problem.parts)
-    return Answers(out)
+    return Answers([PartAnswer(p.label, p.spec.text, p.answers) for p in key.parts()])

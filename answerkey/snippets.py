@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jinja2
 
-from answerkey.build import _replace
+from answerkey.build import move_into_place
 from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import AnswerkeyError, ToolMissing
@@ -237,5 +237,5 @@ def write_snippets(
         if "tex" not in formats:
             for s in snippets:
                 (work / f"{s.name}.tex").unlink()
-        _replace(work, target)
+        move_into_place(work, target)
     return SnippetResult(target, tuple(snippets))

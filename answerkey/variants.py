@@ -19,17 +19,17 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from answerkey.build import _replace
+from answerkey.build import move_into_place
 from answerkey.compile import INSTALL_HINT, compile_pdf, have_latexmk
-from answerkey.derive import Key, KeyedPart, derive
+from answerkey.derive import Key, derive
 from answerkey.errors import AnswerkeyError, CompileError, SpecError, ToolMissing
 from answerkey.jsonout import dumps, scalar
 from answerkey.render import render
@@ -164,7 +164,8 @@ def draw_variant(
     )
 
 
-def draw_variants(spec: Path, count: int, seed: int) -> list[Variant]:
+def iter_variants(spec: Path, count: int, seed: int) -> Iterator[Variant]:
+    """Variants 1..count of ``spec`` for master ``seed``, each distinct from the earlier."""
     located = load_yaml(spec)
     if "variables" not in located.data:
         raise SpecError(
@@ -172,13 +173,15 @@ def draw_variants(spec: Path, count: int, seed: int) -> list[Variant]:
             "variables",
             "this spec draws nothing: add a 'variables:' section (see docs/variants.md)",
         )
-    out: list[Variant] = []
     taken: set[tuple[tuple[str, int], ...]] = set()
     for i in range(1, count + 1):
         v = draw_variant(located, spec.stem, seed, i, taken)
         taken.add(tuple(sorted(v.values.items())))
-        out.append(v)
-    return out
+        yield v
+
+
+def draw_variants(spec: Path, count: int, seed: int) -> list[Variant]:
+    return list(iter_variants(spec, count, seed))
 
 
 def read_roster(path: Path) -> list[Student]:
@@ -221,23 +224,18 @@ def _answer_columns(key: Key) -> dict[str, Any]:
             name, n = f"{label} #{n}", n + 1
         out[name] = value
 
-    def walk(parts: tuple[KeyedPart, ...]) -> None:
-        for part in parts:
-            for answer in part.answers:
-                head = part.label if len(part.answers) == 1 else f"{part.label} {answer.kind}"
-                if answer.table is not None:
-                    for row in answer.table.rows:
-                        for column, cell in zip(answer.table.columns[1:], row[1:], strict=True):
-                            put(f"{head} {row[0]} {column}".strip(), scalar(cell))
-                elif answer.value is not None:
-                    put(head, scalar(answer.value))
-                if answer.kind in DETAILED:
-                    for step in answer.steps:
-                        put(f"{head} {step.label}", scalar(step.formula.value))
-            walk(part.subparts)
-
-    for problem in key.problems:
-        walk(problem.parts)
+    for part in key.parts():
+        for answer in part.answers:
+            head = part.label if len(part.answers) == 1 else f"{part.label} {answer.kind}"
+            if answer.table is not None:
+                for row in answer.table.rows:
+                    for column, cell in zip(answer.table.columns[1:], row[1:], strict=True):
+                        put(f"{head} {row[0]} {column}".strip(), scalar(cell))
+            elif answer.value is not None:
+                put(head, scalar(answer.value))
+            if answer.kind in DETAILED:
+                for step in answer.steps:
+                    put(f"{head} {step.label}", scalar(step.formula.value))
     return out
 
 
@@ -283,17 +281,21 @@ def build_variants(
         count = len(students) or 1
     if students and len(students) != count:
         raise AnswerkeyError(f"the roster lists {len(students)} students but --count is {count}")
-    variants = draw_variants(spec, count, seed)
     spec_hash = hashlib.sha256(spec.read_bytes()).hexdigest()
     target = outdir or Path("build") / spec.stem / "variants"
     target.parent.mkdir(parents=True, exist_ok=True)
-    warning = None
-    with tempfile.TemporaryDirectory(prefix=".variants-", dir=target.parent) as tmp:
+    typeset = pdf and have_latexmk()
+    warning = None if typeset or not pdf else f"PDFs not made: {INSTALL_HINT}"
+    variants: list[Variant] = []
+    with (
+        tempfile.TemporaryDirectory(prefix=".variants-", dir=target.parent) as tmp,
+        _Typesetter(typeset, 2 * count, jobs) as typesetter,
+    ):
         work = Path(tmp) / "out"
         work.mkdir()
         rows = []
-        texs: list[Path] = []
-        for v in variants:
+        for v in iter_variants(spec, count, seed):
+            variants.append(v)
             student = students[v.index - 1] if students else None
             key = derive(v.loaded)
             rendered = render(
@@ -303,10 +305,10 @@ def build_variants(
             )
             folder = work / v.id
             folder.mkdir()
-            (folder / "questions.tex").write_text(rendered.questions, encoding="utf-8")
-            (folder / "key.tex").write_text(rendered.key, encoding="utf-8")
+            for name, text in (("questions.tex", rendered.questions), ("key.tex", rendered.key)):
+                (folder / name).write_text(text, encoding="utf-8")
+                typesetter.submit(folder / name)  # compiles while the next variant is drawn
             (folder / "answers.json").write_text(dumps(key), encoding="utf-8")
-            texs += [folder / "questions.tex", folder / "key.tex"]
             rows.append(
                 {
                     "variant": v.id,
@@ -318,39 +320,59 @@ def build_variants(
                     "answers": _answer_columns(key),
                 }
             )
-        if pdf and have_latexmk():
-            _compile(texs, jobs)
-            _unite(
-                work, [f / "questions.pdf" for f in sorted(work.glob("v*"))], "all-questions.pdf"
-            )
-            _unite(work, [f / "key.pdf" for f in sorted(work.glob("v*"))], "all-keys.pdf")
-        elif pdf:
-            warning = f"PDFs not made: {INSTALL_HINT}"
+        typesetter.finish()
+        if typeset:
+            ids = [v.id for v in variants]
+            combined = {"questions": "all-questions.pdf", "key": "all-keys.pdf"}
+            with ThreadPoolExecutor(2) as pool:
+                list(
+                    pool.map(
+                        lambda kind: _unite(
+                            work, [work / i / f"{kind}.pdf" for i in ids], combined[kind]
+                        ),
+                        combined,
+                    )
+                )
         _write_manifest(work, rows)
-        for leftover in work.glob("v*/*"):
+        for leftover in work.glob("v[0-9]*/*"):
             if leftover.suffix not in {".tex", ".pdf", ".json"}:
                 leftover.unlink()
-        _replace(work, target)
+        move_into_place(work, target)
     return VariantsResult(target, tuple(variants), warning)
 
 
-def _compile(texs: list[Path], jobs: int | None) -> None:
-    """All documents, one latexmk per core; an error names its variant (``v007/key.tex``)."""
-    advance, stop = _progress(len(texs), sys.stderr.isatty())
+class _Typesetter:
+    """Compiles documents in the background as they are written, one latexmk per core; an
+    error names its variant (``v007/key.tex: ...``) and stops the rest."""
 
-    def one(tex: Path) -> Path:
+    def __init__(self, enabled: bool, total: int, jobs: int | None) -> None:
+        self.enabled = enabled
+        self.pool = ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1))
+        self.futures: list[Future[Path]] = []
+        self.advance, self.stop = _progress(total, enabled and sys.stderr.isatty())
+
+    def __enter__(self) -> _Typesetter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.stop()
+
+    def _one(self, tex: Path) -> Path:
         try:
             out = compile_pdf(tex)
         except CompileError as err:
             raise CompileError(f"{tex.parent.name}/{err}") from None
-        advance()
+        self.advance()
         return out
 
-    try:
-        with ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1)) as pool:
-            list(pool.map(one, texs))
-    finally:
-        stop()
+    def submit(self, tex: Path) -> None:
+        if self.enabled:
+            self.futures.append(self.pool.submit(self._one, tex))
+
+    def finish(self) -> None:
+        for future in self.futures:
+            future.result()
 
 
 def _unite(work: Path, pdfs: Sequence[Path], name: str) -> None:

@@ -13,22 +13,13 @@ import json
 import pytest
 import sympy as sp
 
-from answerkey.derive import Key, KeyedPart
+from answerkey.derive import Key
 from answerkey.jsonout import dumps
 from derivations.answers import Answer
 
 
 def answers(key: Key) -> dict[str, list[Answer]]:
-    out: dict[str, list[Answer]] = {}
-
-    def walk(parts: tuple[KeyedPart, ...]) -> None:
-        for part in parts:
-            out[part.label] = list(part.answers)
-            walk(part.subparts)
-
-    for problem in key.problems:
-        walk(problem.parts)
-    return out
+    return {part.label: list(part.answers) for part in key.parts()}
 
 
 def value(key: Key, label: str, index: int = 0) -> object:

@@ -46,8 +46,7 @@ def _step(step: Step) -> dict[str, Any]:
         "shape": list(step.shape) if step.shape else None,
         "cite": step.cite,
         "values": {str(k): scalar(v) for k, v in f.values},
-        # a matrix identity has no value beyond its working
-        "value": None if isinstance(f.rhs, (sp.MatrixExpr, sp.MatrixBase)) else scalar(f.value),
+        "value": None if f.is_identity else scalar(f.value),
         "note": step.note,
     }
 

@@ -104,7 +104,7 @@ class KeyPrinter(LatexPrinter):
             head, sub = name.split("_", 1)
             sub_tex = rf"\mathrm{{{sub}}}" if len(sub) > 1 else sub
             return f"{self._print(sp.Symbol(head))}_{{{sub_tex}}}"
-        if name.startswith(("N_{", "C_{", "OPS_{")) and name.endswith("}"):
+        if "_{" in name and name.endswith("}"):  # a sum term labelled by a layer name
             head, sub = name[:-1].split("_{", 1)
             return rf"{self._head(head)}_{{\text{{{escape(sub)}}}}}"
         if len(name) > 1 and name.isalpha() and name.isupper():
@@ -256,7 +256,7 @@ def chain_parts(formula: Formula) -> list[str]:
     sub = substitution(formula) if formula.values else None
     if sub and sub not in parts:
         parts.append(sub)
-    if formula.values or not isinstance(formula.rhs, sp.MatrixExpr):
+    if not formula.is_identity:
         value = tex(formula.value)
         if value not in parts:
             parts.append(value)
@@ -277,11 +277,3 @@ def step_tex(step: Step) -> str:
 def shape_tex(shape: Shape) -> str:
     """``128 \\times 128 \\times 64`` (H × W × C) or ``41472`` for a vector."""
     return r" \times ".join(tex(d) for d in shape.hwc())
-
-
-def value_tex(value: Any) -> str:
-    if isinstance(value, Shape):
-        return shape_tex(value)
-    if value is None:
-        return ""
-    return tex(value)

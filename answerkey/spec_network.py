@@ -20,7 +20,6 @@ from answerkey.spec_types import (
     SizePair,
     Strict,
     Text,
-    fail,
 )
 from derivations import layers as L
 from derivations.formula import as_size
@@ -216,4 +215,4 @@ def _unique_names(nodes: tuple[Node, ...], loc: Loc) -> None:
     visit(nodes)
 
 
-__all__ = ["AnyLayer", "NetworkSpec", "fail"]
+__all__ = ["AnyLayer", "NetworkSpec"]

@@ -43,8 +43,9 @@ BASELINE = textwrap.dedent("""
 
 
 def measured(cmd: list[str]) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *cmd], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout.split()
     return float(out[0]), int(out[1])
 
 
@@ -53,8 +54,21 @@ def main() -> None:
     jobs = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         ours_dir = Path(tmp) / "ours"
-        t_ours, m_ours = measured([sys.executable, "-m", "answerkey.cli", "variants", str(SPEC),
-                                   "--count", str(count), "--seed", "7", "-o", str(ours_dir)])
+        t_ours, m_ours = measured(
+            [
+                sys.executable,
+                "-m",
+                "answerkey.cli",
+                "variants",
+                str(SPEC),
+                "--count",
+                str(count),
+                "--seed",
+                "7",
+                "-o",
+                str(ours_dir),
+            ]
+        )
         base = Path(tmp) / "base"
         texs = []
         for folder in sorted(ours_dir.glob("v[0-9]*")):

@@ -89,17 +89,20 @@ class Formula:
             return self.rhs.xreplace(self.mapping)
 
     @property
-    def value(self) -> sp.Expr:
-        """The result: the substitution, evaluated and simplified."""
-        if isinstance(self.rhs, sp.MatrixExpr) or not isinstance(self.rhs, sp.Expr):
-            return self.rhs  # a matrix identity is its own answer; nothing to evaluate
-        result = self.rhs.xreplace(self.mapping).doit()
-        return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
+    def is_identity(self) -> bool:
+        """A matrix identity (∂a/∂x = D W): its right side is the answer, with no number to
+        evaluate and print after it."""
+        return isinstance(self.rhs, (sp.MatrixExpr, sp.MatrixBase)) or not isinstance(
+            self.rhs, sp.Expr
+        )
 
     @property
-    def general(self) -> sp.Expr:
-        """``rhs`` evaluated but not substituted: the closed form SymPy would write."""
-        return sp.simplify(sp.sympify(self.rhs).doit())
+    def value(self) -> sp.Expr:
+        """The result: the substitution, evaluated and simplified."""
+        if self.is_identity:
+            return self.rhs
+        result = self.rhs.xreplace(self.mapping).doit()
+        return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
 
 
 def int_value(expr: sp.Expr) -> int | None:

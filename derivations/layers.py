@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import sympy as sp
 
-from derivations.formula import Formula, is_concrete, product, size_symbol, total
+from derivations.formula import Formula, is_concrete, product, total
 from derivations.shapes import Shape, ShapeError
 
 Pair = tuple[sp.Expr, sp.Expr]
@@ -28,13 +28,9 @@ N_IN, N_OUT = sp.symbols("N_in N_out", positive=True, integer=True)
 K_H, K_W = sp.symbols("K_h K_w", positive=True, integer=True)
 K, S, D, G = sp.symbols("K S D G", positive=True, integer=True)
 P = sp.Symbol("P", nonnegative=True, integer=True)
-X_IN = sp.Symbol("X", positive=True, integer=True)
-X_OUT = sp.Symbol("X_out", positive=True, integer=True)
 
 ONE, TWO, ZERO = sp.Integer(1), sp.Integer(2), sp.Integer(0)
 """Shared defaults (SymPy integers are immutable, so sharing them is safe)."""
-
-ACTIVATIONS = ("tanh", "sigmoid", "relu", "softmax", "identity")
 
 
 @dataclass(frozen=True)
@@ -281,8 +277,3 @@ class Activation(Layer):
 
     def forward(self, shape: Shape) -> LayerResult:
         return LayerResult(self, shape, shape)
-
-
-def size_or_symbol(value: int | str) -> sp.Expr:
-    """A spec size: an int, or the name of a positive integer symbol."""
-    return sp.Integer(value) if isinstance(value, int) else size_symbol(value)

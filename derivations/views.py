@@ -16,7 +16,6 @@ import sympy as sp
 from derivations.answers import Answer, Step, Table
 from derivations.formula import Formula, is_concrete, product, total
 from derivations.layers import (
-    C_OUT,
     H_OUT,
     W_OUT,
     Conv2d,
@@ -192,9 +191,7 @@ def _sum_formula(lhs: str, labels: Sequence[str], values: Sequence[sp.Expr]) -> 
 def total_params(analysis: Analysis) -> Answer:
     counted = [(r, res) for r, res in analysis.layers() if res.weights is not None]
     steps = [s for r, res in counted for s in _param_steps(analysis, r, res)]
-    summed = _sum_formula(
-        "N", [r.label for r, _ in counted], [analysis.params(res) for _, res in counted]
-    )
+    summed = total_params_sum(analysis)
     free = [r.label for r, res in analysis.layers() if res.weights is None]
     why = (
         "The network's size is the sum of its layers' parameter counts: "
@@ -491,7 +488,7 @@ def describe(analysis: Analysis) -> Answer:
         else:
             res = next(r for row, r in analysis.layers() if r.layer is node)
             parts.append(_layer_phrase(res).capitalize() + ".")
-    if any(_has_reductions(analysis) for _ in [0]):
+    if _has_reductions(analysis):
         parts.append(
             "The 1×1 convolutions before the 3×3 and 5×5 convolutions reduce the depth "
             "they see (dimension reduction), and the 1×1 after the pooling projects its "
@@ -522,7 +519,6 @@ def _roman(i: int) -> str:
 
 
 __all__ = [
-    "C_OUT",
     "compare",
     "describe",
     "feature_space",

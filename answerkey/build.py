@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from answerkey.compile import INSTALL_HINT, compile_all, have_latexmk
+from answerkey.compile import INSTALL_HINT, compile_all, have_tex
 from answerkey.derive import derive
 from answerkey.jsonout import dumps
 from answerkey.render import render
@@ -42,8 +42,8 @@ def build(spec: Path, outdir: Path | None = None, pdf: bool = True) -> BuildResu
         (work / "questions.tex").write_text(rendered.questions, encoding="utf-8")
         (work / "key.tex").write_text(rendered.key, encoding="utf-8")
         (work / "answers.json").write_text(dumps(key), encoding="utf-8")
-        if pdf and have_latexmk():
-            compile_all([work / "questions.tex", work / "key.tex"])
+        if pdf and have_tex():
+            compile_all([work / "questions.tex", work / "key.tex"], reads_aux=False)
         elif pdf:
             warning = f"PDFs not made: {INSTALL_HINT}"
         keep = sorted(p.name for p in work.iterdir() if p.suffix in {".tex", ".pdf", ".json"})

@@ -1,36 +1,51 @@
-"""The one way answerkey runs TeX: latexmk, locked down, reproducible, with short errors.
+"""The one way answerkey runs TeX: pdflatex, locked down, reproducible, with short errors.
 
-- ``-no-shell-escape`` and ``openin_any=p``/``openout_any=p`` (paranoid: no reading or writing
-  outside the working directory, no dot files), ``-halt-on-error``, ``-norc`` (no user or
-  directory latexmkrc), and a timeout;
+- ``-no-shell-escape``, ``shell_escape=f`` and ``openin_any=p``/``openout_any=p`` (paranoid:
+  no reading or writing outside the working directory, no dot files), ``-halt-on-error``, no
+  rc files (pdflatex is run directly, not through latexmk and its ``latexmkrc``);
+- a timeout, and the whole process group killed on a timeout or when answerkey itself gets
+  SIGTERM or SIGINT, so no TeX run outlives answerkey;
 - ``SOURCE_DATE_EPOCH`` and ``FORCE_SOURCE_DATE=1`` (with ``\\pdftrailerid{}`` in the
-  preamble), so the same ``.tex`` gives the same PDF bytes;
+  preamble: no random ``/ID``), so the same ``.tex`` gives the same PDF bytes;
+- exactly as many passes as the document needs: one for a document that reads nothing back
+  from its ``.aux`` (the key and the question sheet write their grade table from the spec);
+  otherwise until the auxiliary files stop changing (a fixed point), at most
+  :data:`MAX_PASSES`;
 - on failure, the first TeX error and the line of the generated ``.tex`` it names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from answerkey.errors import CompileError, ToolMissing
 
-TIMEOUT = 180  # seconds for one document; a key compiles in a few
+TIMEOUT = 180  # seconds for one pass; a key compiles in about one
 EPOCH = "1700000000"  # a fixed date for every PDF, so builds are byte-identical
+MAX_PASSES = 5
+AUX_SUFFIXES = (".aux", ".toc", ".nav", ".snm", ".out", ".lof", ".lot")
+"""The files a pass writes for the next one to read back (LaTeX, Beamer, hyperref)."""
+TEX = "pdflatex"
 INSTALL_HINT = (
-    "latexmk is not installed. On Debian or Ubuntu: apt-get install -y --no-install-recommends "
-    "latexmk texlive-latex-recommended texlive-latex-extra texlive-pictures texlive-science "
+    "pdflatex is not installed. On Debian or Ubuntu: apt-get install -y --no-install-recommends "
+    "texlive-latex-recommended texlive-latex-extra texlive-pictures texlive-science "
     "lmodern (or run: bash tasks.sh setup)"
 )
 
 
 def tex_env() -> dict[str, str]:
-    """The environment latexmk runs in: locked-down file access, a fixed date."""
+    """The environment TeX runs in: locked-down file access, no shell, a fixed date."""
     env = dict(os.environ)
     env.update(
         {
@@ -46,70 +61,164 @@ def tex_env() -> dict[str, str]:
     return env
 
 
-def latexmk_command(tex: Path) -> list[str]:
+def tex_command(tex: Path) -> list[str]:
+    """One pdflatex pass over ``tex``, run in its directory."""
     return [
-        "latexmk",
-        "-pdf",
-        "-norc",
+        TEX,
         "-no-shell-escape",
         "-halt-on-error",
         "-interaction=nonstopmode",
         "-file-line-error",
-        "-quiet",
         tex.name,
     ]
 
 
-def have_latexmk() -> bool:
-    return shutil.which("latexmk") is not None
+def have_tex() -> bool:
+    return shutil.which(TEX) is not None
 
+
+# -- process groups: every TeX run in its own session, killed whole ------------------------
+
+_LIVE: set[int] = set()  # process-group ids of the TeX runs under way
+_STOPPING = threading.Event()  # set by a signal: start no new run
+_INSTALLED: dict[int, Any] = {}
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Kill every TeX process group, then stop as the signal would have stopped us (Python's
+    own handler for SIGINT, exit status 128 + n otherwise), so ``finally`` blocks still clean
+    the temporary directories."""
+    _STOPPING.set()
+    for pgid in list(_LIVE):
+        _kill_group(pgid)
+    previous = _INSTALLED.get(signum)
+    if callable(previous):
+        previous(signum, frame)
+    raise SystemExit(128 + signum)
+
+
+def install_signal_handlers() -> None:
+    """Route SIGTERM and SIGINT through :func:`_on_signal` (main thread only; idempotent)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    _STOPPING.clear()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        current = signal.getsignal(sig)
+        if current is not _on_signal and current is not signal.SIG_IGN:
+            _INSTALLED[sig] = current
+            signal.signal(sig, _on_signal)
+
+
+def run_pass(tex: Path, timeout: int = TIMEOUT) -> tuple[int, str]:
+    """One pdflatex pass in its own process group; (exit status, terminal output).
+
+    Raises :class:`CompileError` on a timeout, after killing the whole group."""
+    if _STOPPING.is_set():
+        raise CompileError(f"{tex.name}: stopped")
+    proc = subprocess.Popen(
+        tex_command(tex),
+        cwd=tex.parent,
+        env=tex_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, which _kill_group ends as a whole
+    )
+    _LIVE.add(proc.pid)
+    try:
+        if _STOPPING.is_set():  # a signal came while it was starting
+            _kill_group(proc.pid)
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise CompileError(f"{tex.name}: LaTeX took more than {timeout} s; stopped") from None
+    except BaseException:
+        _kill_group(proc.pid)
+        proc.wait()
+        raise
+    finally:
+        _LIVE.discard(proc.pid)
+    return proc.returncode, out.decode("utf-8", errors="replace")
+
+
+# -- errors ----------------------------------------------------------------------------------
 
 _ERROR = re.compile(r"^(?:\./)?([^:\n]+\.tex):(\d+): (.+)$", re.M)
 
+Locate = Callable[[int], tuple[str, Path, int]]
+"""A line of the compiled file → (name to report, source file, line in that file)."""
 
-def first_error(log: str, tex: Path) -> str:
-    """The first ``file:line: error`` of a TeX log, with that line of the generated source."""
+
+def first_error(log: str, tex: Path, locate: Locate | None = None) -> str:
+    """The first ``file:line: error`` of a TeX log, named and with that line of the source."""
     match = _ERROR.search(log)
     if not match:
         bang = re.search(r"^! (.+)$", log, re.M)
-        return bang.group(1) if bang else "LaTeX failed (no error line found in the log)"
+        message = bang.group(1) if bang else "LaTeX failed (no error line found in the log)"
+        return f"{tex.name}: {message}"
     name, line, message = match.group(1), int(match.group(2)), match.group(3)
-    source = tex.parent / Path(name).name
+    if Path(name).name == tex.name and locate is not None:
+        label, source, line = locate(line)
+    else:
+        source = tex.parent / Path(name).name
+        label = source.name
     quoted = ""
     if source.exists():
         lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
         if 0 < line <= len(lines):
             quoted = f"\n  {source.name}:{line}: {lines[line - 1].strip()[:200]}"
-    return f"{message}{quoted}"
+    return f"{label}: {message}{quoted}"
 
 
-def compile_pdf(tex: Path, timeout: int = TIMEOUT) -> Path:
-    """Compile ``tex`` in its own directory; return the PDF. Raises :class:`CompileError`."""
-    if not have_latexmk():
+# -- compiling -------------------------------------------------------------------------------
+
+
+def _aux_state(tex: Path) -> dict[str, bytes]:
+    files = (tex.with_suffix(s) for s in AUX_SUFFIXES)
+    return {f.name: f.read_bytes() for f in files if f.exists()}
+
+
+def compile_pdf(
+    tex: Path,
+    timeout: int = TIMEOUT,
+    *,
+    reads_aux: bool = True,
+    locate: Locate | None = None,
+) -> Path:
+    """Compile ``tex`` in its own directory; return the PDF.
+
+    ``reads_aux=False`` says the document uses nothing a pass writes for the next (no
+    ``\\ref``, no table of contents, no ``\\gradetable``): one pass. Otherwise passes run until
+    the auxiliary files a pass reads equal the ones it writes. ``locate`` maps a line of
+    ``tex`` to the file and line an error should name. Raises :class:`CompileError` and
+    :class:`ToolMissing`."""
+    if not have_tex():
         raise ToolMissing(INSTALL_HINT)
-    try:
-        proc = subprocess.run(
-            latexmk_command(tex),
-            cwd=tex.parent,
-            env=tex_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CompileError(f"{tex.name}: LaTeX took more than {timeout} s; stopped") from None
+    install_signal_handlers()
     pdf = tex.with_suffix(".pdf")
-    if proc.returncode != 0 or not pdf.exists():
-        log_file = tex.with_suffix(".log")
-        log = log_file.read_text(errors="replace") if log_file.exists() else proc.stdout
-        raise CompileError(f"{tex.name}: {first_error(log, tex)}")
+    for _ in range(1 if not reads_aux else MAX_PASSES):
+        before = _aux_state(tex) if reads_aux else {}
+        status, out = run_pass(tex, timeout)
+        if status != 0 or not pdf.exists():
+            log_file = tex.with_suffix(".log")
+            log = log_file.read_text(errors="replace") if log_file.exists() else out
+            raise CompileError(first_error(log, tex, locate))
+        if not reads_aux or _aux_state(tex) == before:
+            break
     return pdf
 
 
-def compile_all(texs: Sequence[Path], jobs: int | None = None) -> list[Path]:
+def compile_all(
+    texs: Sequence[Path], jobs: int | None = None, *, reads_aux: bool = True
+) -> list[Path]:
     """Compile several documents, ``jobs`` at a time (default: one per core)."""
+    install_signal_handlers()
     workers = max(1, min(len(texs), jobs or os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(compile_pdf, texs))
+        return list(pool.map(lambda t: compile_pdf(t, reads_aux=reads_aux), texs))

@@ -217,6 +217,21 @@ def _preamble(problems: list[dict[str, Any]]) -> list[str]:
     return lines + list(TAIL)
 
 
+def _printed_points(parts: tuple[KeyedPart, ...]) -> int:
+    """The points the exam class counts for these parts: each ``\\part[n]`` and
+    ``\\subpart[n]`` printed."""
+    return sum((p.spec.points or 0) + _printed_points(p.subparts) for p in parts)
+
+
+def grade_table(key: Key) -> list[tuple[str, int]]:
+    """The rows of the exam class's ``\\gradetable[v][questions]``: each problem's title and
+    points, then ``Total:``; empty when no problem has points (the class prints no table)."""
+    if not any(p.points for p in key.problems):
+        return []
+    rows = [(escape(p.loaded.spec.title), _printed_points(p.parts)) for p in key.problems]
+    return [*rows, ("Total:", sum(points for _, points in rows))]
+
+
 def render(
     key: Key, variant: str | None = None, student: tuple[str, str] | None = None
 ) -> Rendered:
@@ -246,7 +261,7 @@ def render(
         "conventions": [escape(c) for c in base_conventions.describe()] if base_conventions else [],
         "problems": problems,
         "preamble": _preamble(problems),
-        "has_points": any(p.points for p in key.problems),
+        "grade_table": grade_table(key),
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,
     }

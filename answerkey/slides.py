@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from answerkey.compile import INSTALL_HINT, compile_pdf, have_latexmk
+from answerkey.compile import INSTALL_HINT, compile_pdf, have_tex
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import ToolMissing
 from answerkey.latex import escape
@@ -126,7 +126,7 @@ def write_slides(spec: Path, outdir: Path | None = None, pdf: bool = True) -> li
         (work / "slides.tex").write_text(text, encoding="utf-8")
         names = ["slides.tex"]
         if pdf:
-            if not have_latexmk():
+            if not have_tex():
                 raise ToolMissing(INSTALL_HINT)
             compile_pdf(work / "slides.tex")
             names.append("slides.pdf")

@@ -218,7 +218,7 @@ def write_snippets(
         if wanted:
             doc = environment().get_template("snippets.tex.j2").render(snippets=snippets)
             (work / "all-snippets.tex").write_text(doc, encoding="utf-8")
-            pdf = compile_pdf(work / "all-snippets.tex")
+            pdf = compile_pdf(work / "all-snippets.tex", reads_aux=False)
             with ThreadPoolExecutor() as pool:
                 list(
                     pool.map(

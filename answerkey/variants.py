@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from answerkey.build import move_into_place
-from answerkey.compile import INSTALL_HINT, compile_pdf, have_latexmk
+from answerkey.compile import INSTALL_HINT, compile_pdf, have_tex
 from answerkey.derive import Key, derive
 from answerkey.errors import AnswerkeyError, CompileError, SpecError, ToolMissing
 from answerkey.jsonout import dumps, scalar
@@ -284,7 +284,7 @@ def build_variants(
     spec_hash = hashlib.sha256(spec.read_bytes()).hexdigest()
     target = outdir or Path("build") / spec.stem / "variants"
     target.parent.mkdir(parents=True, exist_ok=True)
-    typeset = pdf and have_latexmk()
+    typeset = pdf and have_tex()
     warning = None if typeset or not pdf else f"PDFs not made: {INSTALL_HINT}"
     variants: list[Variant] = []
     with (

@@ -32,13 +32,11 @@ BASELINE = textwrap.dedent("""
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
-    from answerkey.compile import latexmk_command, tex_env
+    sys.path.insert(0, sys.argv[1] + "/bench")
+    from _common import latexmk
     texs = [Path(p) for p in sys.argv[3:]]
-    def one(tex):
-        subprocess.run(latexmk_command(tex), cwd=tex.parent, env=tex_env(), check=True,
-                       capture_output=True)
     with ThreadPoolExecutor(int(sys.argv[2])) as pool:
-        list(pool.map(one, texs))
+        list(pool.map(latexmk, texs))
 """)
 
 

@@ -46,8 +46,8 @@ def torch_available() -> None:
 @pytest.fixture(scope="session")
 def tex_available() -> None:
     need(
-        shutil.which("latexmk") is not None and shutil.which("pdftotext") is not None,
-        "latexmk and pdftotext (TeX Live, poppler-utils)",
+        shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None,
+        "pdflatex and pdftotext (TeX Live, poppler-utils)",
     )
 
 

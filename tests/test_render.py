@@ -151,7 +151,7 @@ def test_failed_build_leaves_the_old_one(
     build(spec, target, pdf=False)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
 
-    def broken(paths: list[Path], jobs: int | None = None) -> list[Path]:
+    def broken(paths: list[Path], jobs: int | None = None, **_: object) -> list[Path]:
         raise CompileError("boom")
 
     monkeypatch.setattr(build_module, "compile_all", broken)
@@ -177,8 +177,8 @@ def test_tex_error_quotes_the_generated_line(tmp_path: Path, tex_available: None
 
 
 def test_no_tex_writes_tex_and_says_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no latexmk on this PATH
-    assert shutil.which("latexmk") is None
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pdflatex on this PATH
+    assert shutil.which("pdflatex") is None
     result = build(ROOT / "specs" / "homework3.yaml", tmp_path / "out")
     assert set(result.files) == {"answers.json", "key.tex", "questions.tex"}
     assert result.warning is not None and "apt-get install" in result.warning

@@ -14,8 +14,8 @@ from pathlib import Path
 from answerkey.compile import INSTALL_HINT, compile_all, have_tex
 from answerkey.derive import derive
 from answerkey.jsonout import dumps
+from answerkey.load import load_spec
 from answerkey.render import render
-from answerkey.spec import load_spec
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def derive(spec: Path) -> None:
     """Print every answer of SPEC as JSON (schema: docs/answers-json.md)."""
     from answerkey.derive import derive as derive_key
     from answerkey.jsonout import dumps
-    from answerkey.spec import load_spec
+    from answerkey.load import load_spec
 
     click.echo(dumps(derive_key(load_spec(spec))), nl=False)
 
@@ -183,7 +183,7 @@ def variants(
 @reports_errors
 def check(spec: Path) -> None:
     """Validate SPEC and compare every network with PyTorch (shape, params, MACs)."""
-    from answerkey.spec import load_spec
+    from answerkey.load import load_spec
     from answerkey.torch_check import check_spec, format_report
 
     loaded = load_spec(spec)

@@ -18,8 +18,8 @@ from pathlib import Path
 import sympy as sp
 
 from answerkey.derive import derive
+from answerkey.load import load_spec
 from answerkey.render import step_view
-from answerkey.spec import load_spec
 from derivations.answers import Answer
 from derivations.shapes import Shape
 

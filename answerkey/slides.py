@@ -14,8 +14,8 @@ from answerkey.compile import INSTALL_HINT, compile_pdf, have_tex
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import ToolMissing
 from answerkey.latex import escape
+from answerkey.load import load_spec
 from answerkey.render import answer_view, environment, step_view
-from answerkey.spec import load_spec
 
 FRAME_WEIGHT = 7  # lines per frame: a formula weighs its lines, a table or a diagram 5
 QUESTION_CHARS = 180  # a question costs one line of the first frame per this many characters

@@ -23,8 +23,8 @@ from answerkey.build import move_into_place
 from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import AnswerkeyError, ToolMissing
+from answerkey.load import load_spec
 from answerkey.render import FIGURE_PACKAGES, answer_view, environment, step_view
-from answerkey.spec import load_spec
 from derivations.answers import Step
 
 FORMATS = ("tex", "pdf", "svg", "png")

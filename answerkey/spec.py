@@ -1,25 +1,24 @@
 """The spec: exam metadata, conventions, problems with networks and parts.
 
-:func:`load_spec` is the one way in: YAML with positions, pydantic validation, every network
-analysed once, and any error turned into one :class:`SpecError` that names file, line, column
-and field.
+:func:`validate` turns a spec's values into typed models and analyses every network once;
+any error becomes one :class:`SpecError` that names file, line, column and field. Reading the
+file, and drawing a variant's values first, is :mod:`answerkey.load`'s job.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from answerkey.errors import SpecError
+from answerkey.locate import clean, from_validation
 from answerkey.spec_network import NetworkSpec
 from answerkey.spec_questions import AnyQuestion, Context
-from answerkey.spec_types import Positive, Strict, Text, fail
-from answerkey.yamlpos import Loc, Located, dotted, load_yaml
+from answerkey.yamlpos import Loc, Located, dotted
 from derivations.conventions import Conventions
+from derivations.fields import Positive, Strict, Text, fail
 from derivations.network import Analysis, analyze
 from derivations.shapes import DerivationError
 
@@ -123,60 +122,14 @@ class LoadedSpec:
     spec: Spec
     problems: tuple[LoadedProblem, ...]
     located: Located
+    data: Any = None
+    """The spec's values as read (after a variant's ``${name}`` substitution): the referee
+    builds its PyTorch models from these, not from the validated models."""
 
     def error(self, loc: Loc, err: DerivationError) -> SpecError:
         """A derivation error, placed at ``loc`` plus the field the error names."""
-        full = _clean(self.located.data, (*loc, err.field) if err.field else loc)
+        full = clean(self.located.data, (*loc, err.field) if err.field else loc)
         return SpecError(self.located.where(full), dotted(full) or None, err.message)
-
-
-def _clean(data: Any, loc: Loc) -> Loc:
-    """The loc as the user wrote the field path: union tags, validator names and the index
-    of a value the spec gave unlisted (``ask: {...}`` for ``ask: [{...}]``) dropped."""
-    shown: list[str | int] = []
-    for part in loc:
-        if isinstance(part, str) and (part.startswith("function-") or "[" in part):
-            continue
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        elif (isinstance(data, dict) and data.get("kind") == part) or (
-            isinstance(part, int) and not isinstance(data, list)
-        ):
-            continue
-        else:
-            data = None
-        shown.append(part)
-    return tuple(shown)
-
-
-def _from_validation(located: Located, err: ValidationError) -> SpecError:
-    first = err.errors(include_url=False)[0]
-    loc: Loc = tuple(first["loc"])
-    ctx = first.get("ctx") or {}
-    kind, msg = first["type"], first["msg"]
-    at_key = False
-    if kind == "unknown_field":
-        loc, at_key = (*loc, ctx["field"]), True
-    elif kind == "union_tag_invalid":
-        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        near = difflib.get_close_matches(str(ctx.get("tag")), tags, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        msg = f"unknown kind {ctx.get('tag')!r}{hint} (known: {', '.join(tags)})"
-        loc = (*loc, "kind")
-    elif kind == "union_tag_not_found":
-        msg = f"missing field 'kind' (one of: {ctx.get('discriminator', 'kind')})"
-    elif kind == "missing":
-        msg = f"missing required field {loc[-1]!r}"
-    elif kind == "literal_error":
-        msg = f"expected {ctx.get('expected')}, got {first.get('input')!r}"
-    elif kind.endswith("_type") or kind.endswith("_parsing"):
-        msg = f"{msg.lower()}, got {first.get('input')!r}"[:300]
-    elif kind == "too_short":
-        msg = f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
-    clean = _clean(located.data, loc)
-    return SpecError(located.where(clean, at_key=at_key), dotted(clean) or None, msg)
 
 
 def validate(located: Located, data: Any, name: str) -> LoadedSpec:
@@ -185,7 +138,7 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as err:
-        raise _from_validation(located, err) from None
+        raise from_validation(located, err) from None
     base = spec.conventions.apply(Conventions())
     loaded = LoadedSpec(name, spec, (), located)
     problems = []
@@ -199,15 +152,4 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
             except DerivationError as err:
                 raise loaded.error(err.path or loc, err) from None
         problems.append(LoadedProblem(problem, conventions, Context(analyses)))
-    return LoadedSpec(name, spec, tuple(problems), located)
-
-
-def load_spec(path: Path, seed: int = 0) -> LoadedSpec:
-    """Read, validate and analyse a spec. A spec with ``variables`` gives its first variant
-    for ``seed`` (``answerkey variants`` makes many)."""
-    located = load_yaml(path)
-    if "variables" in located.data:
-        from answerkey.variants import draw_variant  # variants build on this module
-
-        return draw_variant(located, path.stem, seed, 1, set()).loaded
-    return validate(located, located.data, path.stem)
+    return LoadedSpec(name, spec, tuple(problems), located, data)

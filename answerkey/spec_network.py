@@ -11,7 +11,8 @@ from typing import Annotated, Literal, Union
 import sympy as sp
 from pydantic import Field
 
-from answerkey.spec_types import (
+from derivations import layers as L
+from derivations.fields import (
     ActivationName,
     Padding,
     Positive,
@@ -21,7 +22,6 @@ from answerkey.spec_types import (
     Strict,
     Text,
 )
-from derivations import layers as L
 from derivations.formula import as_size
 from derivations.network import Branch, Network, Node, Parallel
 from derivations.shapes import Shape, ShapeError

@@ -12,9 +12,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
-from answerkey.spec_types import Strict, Text
 from derivations import backprop, views
 from derivations.answers import Answer
+from derivations.fields import Strict, Text
 from derivations.network import Analysis
 from derivations.shapes import ShapeError
 

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from answerkey.errors import SpecError
-from answerkey.spec_types import Positive, Strict, Text, fail
 from answerkey.yamlpos import Loc, Located, dotted
+from derivations.fields import Positive, Strict, Text, fail
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")

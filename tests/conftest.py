@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from answerkey.derive import Key, derive
-from answerkey.spec import LoadedSpec, load_spec
+from answerkey.load import load_spec
+from answerkey.spec import LoadedSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 HOMEWORK3 = ROOT / "specs" / "homework3.yaml"

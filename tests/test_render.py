@@ -12,8 +12,8 @@ import pytest
 from answerkey.build import build
 from answerkey.derive import derive
 from answerkey.latex import escape
+from answerkey.load import load_spec
 from answerkey.render import render
-from answerkey.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"

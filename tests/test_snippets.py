@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from answerkey.derive import derive
+from answerkey.load import load_spec
 from answerkey.notebook import answers, mathjax
 from answerkey.slides import frames, write_slides
 from answerkey.snippets import collect, write_snippets
-from answerkey.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 HW3 = ROOT / "specs" / "homework3.yaml"

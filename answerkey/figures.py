@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from answerkey.latex import escape, shape_tex, tex
+from derivations.activations import activation
 from derivations.answers import Graph
 from derivations.layers import LayerResult
 from derivations.network import Analysis, JoinResult, Parallel
@@ -127,14 +128,7 @@ def compute_graph(graph: Graph) -> dict[str, str]:
     """The perceptron graph's labels: node symbols and edge sizes, as LaTeX."""
     sym = {nid: tex(s) for nid, s, _ in graph.nodes}
     size = {src: r" \times ".join(str(d) for d in dims) for src, _, dims in graph.edges}
-    f = str(graph.nodes[3][1])
-    fn = {
-        "tanh": r"\tanh",
-        "sigmoid": r"\sigma",
-        "relu": r"\operatorname{ReLU}",
-        "softmax": r"\operatorname{softmax}",
-        "identity": r"\operatorname{id}",
-    }[f]
+    fn = activation(str(graph.nodes[3][1])).latex
     z = next((tex(lbl) for lbl in graph.edge_labels if lbl is not None), "")
     return {
         "xt": sym["xt"],

@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from derivations.activations import Positive, by_function
 from derivations.answers import Step
 from derivations.formula import Formula
 from derivations.shapes import Shape
@@ -159,13 +160,11 @@ class KeyPrinter(LatexPrinter):
     def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
         body = expr.function.expr
         arg = self._print(expr.expr)
-        if type(body).__name__ == "Positive":
+        if isinstance(body, Positive):
             return rf"\mathbb{{1}}\left[{arg} > 0\right]"
-        names = {sp.tanh: r"\tanh", sp.Max: r"\operatorname{ReLU}"}
-        if body.func in names:
-            return rf"{names[body.func]}\left({arg}\right)"
-        if body.func == sp.Pow or body.has(sp.exp):
-            return rf"\sigma\left({arg}\right)"
+        known = by_function(expr.function)
+        if known is not None:
+            return rf"{known.latex}\left({arg}\right)"
         return rf"\operatorname{{{body.func}}}\left({arg}\right)"
 
     def _print_Partial(self, expr: Any) -> str:

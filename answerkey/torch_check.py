@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from answerkey.errors import ToolMissing
+from derivations.activations import ACTIVATIONS
 from derivations.formula import int_value
 from derivations.layers import Activation, Conv2d, Flatten, Layer, LayerResult, Linear, Pool2d
 from derivations.network import Analysis, Network, Node, Parallel
@@ -85,13 +86,7 @@ def build_layer(layer: Layer, in_channels: int) -> Any:
     if isinstance(layer, Flatten):
         return nn.Flatten()
     if isinstance(layer, Activation):
-        return {
-            "tanh": nn.Tanh,
-            "sigmoid": nn.Sigmoid,
-            "relu": nn.ReLU,
-            "softmax": lambda: nn.Softmax(dim=1),
-            "identity": nn.Identity,
-        }[layer.activation]()
+        return ACTIVATIONS[layer.activation].torch(nn)
     raise TypeError(f"no PyTorch module for {layer.kind}")
 
 

@@ -12,8 +12,8 @@ Identities used:
   §2.4.1, in numerator layout);
 - vec of a product: vec(AXB) = (Bᵀ ⊗ A) vec(X) (Magnus & Neudecker, *Matrix Differential
   Calculus*, 3rd ed., ch. 2, Theorem 2), so ∂(W̃x̃)/∂vec(W̃) = x̃ᵀ ⊗ I_m;
-- element-wise activations: ∂f(z)/∂z = diag(f′(z)); tanh′ = 1 − tanh², σ′ = σ(1 − σ),
-  ReLU′ = 1[z > 0]; softmax: ∂a/∂z = diag(a) − a aᵀ (Goodfellow et al. §6.2.2.3).
+- element-wise activations: ∂f(z)/∂z = diag(f′(z)); each activation's Jacobian is in
+  :mod:`derivations.activations` (softmax: ∂a/∂z = diag(a) − a aᵀ, Goodfellow et al. §6.2.2.3).
 """
 
 from __future__ import annotations
@@ -25,19 +25,11 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
+from derivations.activations import ACTIVATIONS, Activation
 from derivations.answers import Answer, Graph, Step
 from derivations.formula import Formula
 from derivations.network import Analysis
 from derivations.shapes import ShapeError, Unsupported
-
-T = sp.Symbol("t")
-
-ELEMENTWISE = {
-    "tanh": sp.Lambda(T, sp.tanh(T)),
-    "sigmoid": sp.Lambda(T, 1 / (1 + sp.exp(-T))),
-    "relu": sp.Lambda(T, sp.Max(T, 0)),
-    "identity": sp.Lambda(T, T),
-}
 
 
 def mm(*factors: sp.MatrixExpr) -> sp.MatrixExpr:
@@ -46,55 +38,35 @@ def mm(*factors: sp.MatrixExpr) -> sp.MatrixExpr:
     return sp.MatMul(*factors)
 
 
-class Positive(sp.Function):
-    """1 where the argument is positive, else 0: ReLU's derivative (taken as 0 at 0, as
-    PyTorch does)."""
-
-    @classmethod
-    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
-        if arg.is_extended_positive:
-            return sp.S.One
-        if arg.is_extended_nonpositive:
-            return sp.S.Zero
-        return None
-
-
 def apply(activation: str, z: sp.MatrixExpr) -> sp.MatrixExpr:
-    """f(z) element-wise, as a SymPy matrix expression (softmax handled by its caller)."""
+    """f(z) element-wise, as a SymPy matrix expression (softmax as its own function)."""
     if activation == "identity":
         return z
-    return ElementwiseApplyFunction(ELEMENTWISE[activation], z)
+    return ElementwiseApplyFunction(_activation(activation).function, z)
+
+
+def _activation(name: str) -> Activation:
+    if name not in ACTIVATIONS:
+        raise Unsupported("activation", f"no derivative rule for {name!r}")
+    return ACTIVATIONS[name]
 
 
 def local_jacobian(activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr) -> sp.MatrixExpr:
     """∂a/∂z (m × m) written in a and z: diag(f′(z)), or diag(a) − a aᵀ for softmax."""
-    m = z.shape[0]
-    ones = sp.OneMatrix(m, 1)
-    if activation == "tanh":
-        return DiagMatrix(ones - sp.HadamardProduct(a, a))
-    if activation == "sigmoid":
-        return DiagMatrix(sp.HadamardProduct(a, ones - a))
-    if activation == "relu":
-        step = sp.Lambda(T, Positive(T))
-        return DiagMatrix(ElementwiseApplyFunction(step, z))
-    if activation == "identity":
-        return sp.Identity(m)
-    if activation == "softmax":
-        return sp.MatAdd(DiagMatrix(a), -mm(a, a.T))
-    raise Unsupported("activation", f"no derivative rule for {activation!r}")
+    return _activation(activation).jacobian(z, a)
 
 
 def local_gradient(
     activation: str, z: sp.MatrixExpr, a: sp.MatrixExpr, upstream: sp.MatrixExpr
 ) -> sp.MatrixExpr:
-    """δ = ∂L/∂z from g = ∂L/∂a: f′(z) ⊙ g, or (diag(a) − a aᵀ) g for softmax."""
-    if activation == "softmax":
-        return mm(sp.MatAdd(DiagMatrix(a), -mm(a, a.T)), upstream)
-    if activation == "identity":
+    """δ = ∂L/∂z from g = ∂L/∂a: f′(z) ⊙ g for an element-wise f (diagonal Jacobian), g for
+    the identity, J g otherwise (softmax)."""
+    jac = local_jacobian(activation, z, a)
+    if isinstance(jac, sp.Identity):
         return upstream
-    diag = local_jacobian(activation, z, a)
-    assert isinstance(diag, DiagMatrix)
-    return sp.HadamardProduct(diag.args[0], upstream)
+    if isinstance(jac, DiagMatrix):
+        return sp.HadamardProduct(jac.args[0], upstream)
+    return mm(jac, upstream)
 
 
 @dataclass(frozen=True)
@@ -144,10 +116,6 @@ class Perceptron:
 
     def output(self) -> sp.MatrixExpr:
         """f(W̃ x̃) (softmax written as its own function)."""
-        if self.activation == "softmax":
-            return ElementwiseApplyFunction(
-                sp.Lambda(T, sp.Function("softmax")(T)), mm(self.Wt, self.xt)
-            )
         return apply(self.activation, mm(self.Wt, self.xt))
 
 
@@ -264,9 +232,8 @@ def perceptron_backprop(p: Perceptron, layout: str = "numerator") -> Answer:
             Partial(p.a, p.z),
             jac,
             (m, m),
-            "Goodfellow et al. 2016, §6.2.2.3 (softmax)"
-            if p.activation == "softmax"
-            else f"{p.activation}′ element-wise, so the Jacobian is diagonal",
+            _activation(p.activation).cite
+            or f"{p.activation}′ element-wise, so the Jacobian is diagonal",
         ),
         _eq("Linear map", Partial(p.z, p.x), *oriented([p.W], (m, n)), "Matrix Cookbook §2.4.1"),
         _eq("With respect to the inputs", Partial(p.a, p.x), *oriented([jac, p.W], (m, n)), chain),

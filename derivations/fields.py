@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
+
+from derivations.activations import ACTIVATIONS
 
 SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 PAIR_TEXT = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
@@ -76,6 +78,15 @@ def padding(value: Any) -> tuple[int, int] | str:
     return _pair(value, non_negative)
 
 
+def activation_name(value: Any) -> str:
+    """The name of an activation in the table (``relu``, ``tanh``, ...)."""
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        near = difflib.get_close_matches(str(value), list(ACTIVATIONS), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise fail(f"expected one of {', '.join(ACTIVATIONS)}, got {value!r}{hint}")
+    return value
+
+
 def text(value: Any) -> str:
     """Plain text from the spec; numbers are accepted and kept as written."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -90,7 +101,8 @@ SizePair = Annotated[tuple[int | str, int | str], PlainValidator(size_pair)]
 PositivePair = Annotated[tuple[int, int], PlainValidator(positive_pair)]
 Padding = Annotated[tuple[int, int] | str, PlainValidator(padding)]
 Text = Annotated[str, PlainValidator(text)]
-ActivationName = Literal["tanh", "sigmoid", "relu", "softmax", "identity"]
+ActivationName = Annotated[str, PlainValidator(activation_name)]
+"""A name in :data:`derivations.activations.ACTIVATIONS`."""
 
 
 class Strict(BaseModel):

@@ -17,11 +17,12 @@ import sympy as sp
 
 from derivations import backprop
 from derivations import layers as L
+from derivations.activations import ACTIVATIONS as TABLE
 from derivations.conventions import Conventions
 from derivations.network import Network, analyze
 from derivations.shapes import Shape
 
-ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity", "softmax"]
+ACTIVATIONS = list(TABLE)  # every activation of the table, checked two ways
 SIZES = [(1, 1), (3, 2), (2, 4), (4, 3)]
 
 
@@ -41,7 +42,7 @@ def explicit_activation(z: sp.Matrix, activation: str) -> sp.Matrix:
     if activation == "softmax":
         e = z.applyfunc(sp.exp)
         return e / sum(e)
-    return z.applyfunc(backprop.ELEMENTWISE[activation])
+    return z.applyfunc(TABLE[activation].function)
 
 
 def vec(M: sp.Matrix) -> list[sp.Expr]:

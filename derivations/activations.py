@@ -1,0 +1,122 @@
+"""Activation functions: one table, each entry with every face answerkey needs of it.
+
+An entry holds the SymPy function f(t) (element-wise) and its derivative f′(t), the local
+Jacobian ∂a/∂z written in a and z, the PyTorch module that computes it (for the referee), and
+how the key writes its name. Adding an activation is one entry here.
+
+Derivatives (Goodfellow, Bengio & Courville, *Deep Learning*, 2016, §6.3 and §6.2.2.3):
+tanh′ = 1 − tanh², σ′ = σ(1 − σ), ReLU′ = 1[z > 0] (0 at 0, as PyTorch), identity′ = 1;
+softmax is vector-wise, ∂a/∂z = diag(a) − a aᵀ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+T = sp.Symbol("t")
+
+
+class Positive(sp.Function):
+    """1 where the argument is positive, else 0: ReLU's derivative (taken as 0 at 0, as
+    PyTorch does)."""
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        if arg.is_extended_positive:
+            return sp.S.One
+        if arg.is_extended_nonpositive:
+            return sp.S.Zero
+        return None
+
+
+Jacobian = Callable[[sp.MatrixExpr, sp.MatrixExpr], sp.MatrixExpr]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation. ``function`` is f as a SymPy ``Lambda`` of one variable (softmax,
+    vector-wise, is written as its own function ``softmax(t)``); ``derivative`` is f′ (None
+    for softmax); ``jacobian(z, a)`` is ∂a/∂z (m × m) in terms of z and a = f(z);
+    ``torch(nn)`` builds the ``torch.nn`` module on a batch (N, features); ``latex`` is how
+    the key names it in math, ``cite`` the source of its Jacobian."""
+
+    name: str
+    function: sp.Lambda
+    derivative: sp.Lambda | None
+    jacobian: Jacobian
+    torch: Callable[[Any], Any]
+    latex: str
+    cite: str | None = None
+
+    @property
+    def elementwise(self) -> bool:
+        return self.derivative is not None
+
+
+def _ones(z: sp.MatrixExpr) -> sp.MatrixExpr:
+    return sp.OneMatrix(z.shape[0], 1)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "tanh",
+            sp.Lambda(T, sp.tanh(T)),
+            sp.Lambda(T, 1 - sp.tanh(T) ** 2),
+            lambda z, a: DiagMatrix(_ones(z) - sp.HadamardProduct(a, a)),
+            lambda nn: nn.Tanh(),
+            r"\tanh",
+        ),
+        Activation(
+            "sigmoid",
+            sp.Lambda(T, 1 / (1 + sp.exp(-T))),
+            sp.Lambda(T, sp.exp(-T) / (1 + sp.exp(-T)) ** 2),
+            lambda z, a: DiagMatrix(sp.HadamardProduct(a, _ones(z) - a)),
+            lambda nn: nn.Sigmoid(),
+            r"\sigma",
+        ),
+        Activation(
+            "relu",
+            sp.Lambda(T, sp.Max(T, 0)),
+            sp.Lambda(T, Positive(T)),
+            lambda z, a: DiagMatrix(ElementwiseApplyFunction(sp.Lambda(T, Positive(T)), z)),
+            lambda nn: nn.ReLU(),
+            r"\operatorname{ReLU}",
+        ),
+        Activation(
+            "softmax",
+            sp.Lambda(T, sp.Function("softmax")(T)),
+            None,
+            lambda z, a: sp.MatAdd(DiagMatrix(a), -sp.MatMul(a, a.T)),
+            lambda nn: nn.Softmax(dim=1),
+            r"\operatorname{softmax}",
+            "Goodfellow et al. 2016, §6.2.2.3 (softmax)",
+        ),
+        Activation(
+            "identity",
+            sp.Lambda(T, T),
+            sp.Lambda(T, sp.Integer(1)),
+            lambda z, a: sp.Identity(z.shape[0]),
+            lambda nn: nn.Identity(),
+            r"\operatorname{id}",
+        ),
+    )
+}
+"""Every activation a spec may name, by that name."""
+
+
+def activation(name: str) -> Activation:
+    """The entry for ``name`` (KeyError if there is none; spec validation prevents that)."""
+    return ACTIVATIONS[name]
+
+
+def by_function(function: sp.Lambda) -> Activation | None:
+    """The entry whose ``function`` is ``function`` (for printing an applied activation)."""
+    return next((a for a in ACTIVATIONS.values() if a.function == function), None)

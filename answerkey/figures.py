@@ -13,7 +13,7 @@ from typing import Any
 from answerkey.latex import escape, shape_tex, tex
 from derivations.activations import activation
 from derivations.answers import Graph
-from derivations.layers import LayerResult
+from derivations.layers import LayerKind, LayerResult
 from derivations.network import Analysis, JoinResult, Parallel
 
 COLUMN = 3.35  # cm between branch columns
@@ -51,6 +51,10 @@ def _edge(src: str, dst: str, wide: set[str]) -> Edge:
     if dst in wide:
         return Edge(f"({src}) -- ({src} |- {dst}.south)")
     return Edge(f"({src}) -- ({dst})")
+
+
+def _name(node: LayerKind | Parallel) -> str:
+    return node.name or "" if isinstance(node, Parallel) else node.diagram_label()
 
 
 def _label(name: str, result: LayerResult | JoinResult) -> str:
@@ -91,7 +95,7 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
                             lid,
                             offset + i * COLUMN,
                             y + (start + j + 1) * ROW,
-                            _label(layer.name, results[id(layer)].result),
+                            _label(_name(layer), results[id(layer)].result),
                         )
                     )
                     edges.append((last, lid))
@@ -113,7 +117,7 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
             edges.extend((e, nid) for e in ends)
         else:
             y += ROW
-            nodes.append(Node(nid, centre, y, _label(node.name, results[id(node)].result)))
+            nodes.append(Node(nid, centre, y, _label(_name(node), results[id(node)].result)))
             edges.append((prev, nid))
         prev = nid
     return {

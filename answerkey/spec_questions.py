@@ -15,6 +15,7 @@ from pydantic import Field
 from derivations import backprop, views
 from derivations.answers import Answer
 from derivations.fields import Strict, Text
+from derivations.layers import Dense
 from derivations.network import Analysis
 from derivations.shapes import ShapeError
 
@@ -153,7 +154,7 @@ def perceptron_of(analysis: Analysis) -> backprop.Perceptron:
     layers = analysis.layers()
     if (
         len(layers) != 1
-        or layers[0][1].layer.kind != "linear"
+        or not isinstance(layers[0][1].layer, Dense)
         or not analysis.network.input.is_vector
     ):
         raise ShapeError(
@@ -163,7 +164,7 @@ def perceptron_of(analysis: Analysis) -> backprop.Perceptron:
     n, m = res.in_shape.dims[0], res.out_shape.dims[0]
     if n.free_symbols or m.free_symbols:
         raise ShapeError("network", "the perceptron's sizes must be numbers")
-    return backprop.Perceptron(int(n), int(m), res.layer.activation)
+    return backprop.Perceptron(int(n), int(m), res.layer.applied)
 
 
 class PerceptronEquation(QuestionSpec):

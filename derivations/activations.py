@@ -39,7 +39,7 @@ Jacobian = Callable[[sp.MatrixExpr, sp.MatrixExpr], sp.MatrixExpr]
 
 
 @dataclass(frozen=True)
-class Activation:
+class ActivationFunction:
     """One activation. ``function`` is f as a SymPy ``Lambda`` of one variable (softmax,
     vector-wise, is written as its own function ``softmax(t)``); ``derivative`` is f′ (None
     for softmax); ``jacobian(z, a)`` is ∂a/∂z (m × m) in terms of z and a = f(z);
@@ -63,10 +63,10 @@ def _ones(z: sp.MatrixExpr) -> sp.MatrixExpr:
     return sp.OneMatrix(z.shape[0], 1)
 
 
-ACTIVATIONS: dict[str, Activation] = {
+ACTIVATIONS: dict[str, ActivationFunction] = {
     a.name: a
     for a in (
-        Activation(
+        ActivationFunction(
             "tanh",
             sp.Lambda(T, sp.tanh(T)),
             sp.Lambda(T, 1 - sp.tanh(T) ** 2),
@@ -74,7 +74,7 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda nn: nn.Tanh(),
             r"\tanh",
         ),
-        Activation(
+        ActivationFunction(
             "sigmoid",
             sp.Lambda(T, 1 / (1 + sp.exp(-T))),
             sp.Lambda(T, sp.exp(-T) / (1 + sp.exp(-T)) ** 2),
@@ -82,7 +82,7 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda nn: nn.Sigmoid(),
             r"\sigma",
         ),
-        Activation(
+        ActivationFunction(
             "relu",
             sp.Lambda(T, sp.Max(T, 0)),
             sp.Lambda(T, Positive(T)),
@@ -90,7 +90,7 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda nn: nn.ReLU(),
             r"\operatorname{ReLU}",
         ),
-        Activation(
+        ActivationFunction(
             "softmax",
             sp.Lambda(T, sp.Function("softmax")(T)),
             None,
@@ -99,7 +99,7 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\operatorname{softmax}",
             "Goodfellow et al. 2016, §6.2.2.3 (softmax)",
         ),
-        Activation(
+        ActivationFunction(
             "identity",
             sp.Lambda(T, T),
             sp.Lambda(T, sp.Integer(1)),
@@ -112,11 +112,11 @@ ACTIVATIONS: dict[str, Activation] = {
 """Every activation a spec may name, by that name."""
 
 
-def activation(name: str) -> Activation:
+def activation(name: str) -> ActivationFunction:
     """The entry for ``name`` (KeyError if there is none; spec validation prevents that)."""
     return ACTIVATIONS[name]
 
 
-def by_function(function: sp.Lambda) -> Activation | None:
+def by_function(function: sp.Lambda) -> ActivationFunction | None:
     """The entry whose ``function`` is ``function`` (for printing an applied activation)."""
     return next((a for a in ACTIVATIONS.values() if a.function == function), None)

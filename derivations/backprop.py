@@ -25,9 +25,10 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from derivations.activations import ACTIVATIONS, Activation
+from derivations.activations import ACTIVATIONS, ActivationFunction
 from derivations.answers import Answer, Graph, Step
 from derivations.formula import Formula
+from derivations.layers import Dense
 from derivations.network import Analysis
 from derivations.shapes import ShapeError, Unsupported
 
@@ -45,7 +46,7 @@ def apply(activation: str, z: sp.MatrixExpr) -> sp.MatrixExpr:
     return ElementwiseApplyFunction(_activation(activation).function, z)
 
 
-def _activation(name: str) -> Activation:
+def _activation(name: str) -> ActivationFunction:
     if name not in ACTIVATIONS:
         raise Unsupported("activation", f"no derivative rule for {name!r}")
     return ACTIVATIONS[name]
@@ -312,19 +313,19 @@ def network_equation(analysis: Analysis) -> Answer:
     expr: sp.MatrixExpr = sp.MatrixSymbol(name, int(analysis.network.input.dims[0]), 1)
     steps = []
     for row, res in layers:
-        if res.layer.kind != "linear":
+        if not isinstance(res.layer, Dense):
             raise Unsupported(
                 "network",
-                f"{row.label} is a {res.layer.kind}: only dense "
+                f"{row.label} is a {res.layer.kind_name}: only dense "
                 "layers have a network equation here",
             )
         n_in, n_out = int(res.in_shape.numel), int(res.out_shape.dims[0])
         w = sp.MatrixSymbol(f"W_{{{row.label}}}", n_out, n_in)
         z = mm(w, expr)
-        if res.layer.has_bias(analysis.conventions.bias):
+        if res.layer.counts_bias(analysis.conventions.bias):
             z = z + sp.MatrixSymbol(f"b_{{{row.label}}}", n_out, 1)
         steps.append(_eq(f"{row.label} weights", w, w, (n_out, n_in)))
-        expr = apply(res.layer.activation, z)
+        expr = apply(res.layer.applied, z)
     out = sp.MatrixSymbol(layers[-1][0].label, int(analysis.output.dims[0]), 1)
     steps.append(_eq("The network", out, expr, (*tuple(int(d) for d in analysis.output.dims), 1)))
     why = (
@@ -344,7 +345,7 @@ def network_backprop(analysis: Analysis) -> Answer:
     loss = sp.Symbol("L")
     for idx in range(L, 0, -1):
         (row, res), size = layers[idx - 1], sizes[idx]
-        act = res.layer.activation
+        act = res.layer.applied
         z = sp.MatrixSymbol(f"z^{{({idx})}}", size, 1)
         a = sp.MatrixSymbol(f"a^{{({idx})}}", size, 1)
         delta = sp.MatrixSymbol(f"delta^{{({idx})}}", size, 1)
@@ -373,7 +374,7 @@ def network_backprop(analysis: Analysis) -> Answer:
                 (size, sizes[idx - 1]),
             )
         )
-        if res.layer.has_bias(analysis.conventions.bias):
+        if res.layer.counts_bias(analysis.conventions.bias):
             steps.append(
                 _eq(
                     f"Layer {idx} ({row.label}): bias gradient",

@@ -8,12 +8,12 @@ operation per multiply-accumulate, one per element of each pooling window, floor
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import sympy as sp
 
-if TYPE_CHECKING:
-    from derivations.layers import LayerResult
+from derivations.formula import Formula
+from derivations.layers.base import Count, LayerResult
 
 OpsUnit = Literal["mac", "flop"]
 PoolOps = Literal["window", "none"]
@@ -39,12 +39,30 @@ class Conventions:
     def mac_factor(self) -> int:
         return 2 if self.ops == "flop" else 1
 
+    def param_terms(self, result: LayerResult) -> list[tuple[Count, Formula]]:
+        """The counts that make up a layer's parameters: its weights, and its biases when
+        the layer (its own ``bias`` field, else this convention) counts them. Other stored
+        counts (running statistics, say) are named but not summed."""
+        bias = result.layer.counts_bias(self.bias)
+        chosen = (Count.WEIGHTS, Count.BIASES) if bias else (Count.WEIGHTS,)
+        return [(c, f) for c, f in result.counts.items() if c in chosen]
+
+    def op_terms(self, result: LayerResult) -> list[tuple[Count, Formula]]:
+        """The counts that make up a layer's operations: its MACs, and its window operations
+        when ``pool_ops`` is ``window``."""
+        chosen = (Count.MACS, Count.WINDOW_OPS) if self.pool_ops == "window" else (Count.MACS,)
+        return [(c, f) for c, f in result.counts.items() if c in chosen]
+
+    def params_of(self, result: LayerResult) -> sp.Expr:
+        """A layer's parameters under these conventions."""
+        return sp.sympify(sum((f.value for _, f in self.param_terms(result)), sp.Integer(0)))
+
     def ops_of(self, result: LayerResult) -> sp.Expr:
-        """A layer's operations under these conventions."""
-        ops = result.mac_count * self.mac_factor
-        if result.window_ops is not None and self.pool_ops == "window":
-            ops += result.window_ops.value
-        return sp.sympify(ops)
+        """A layer's operations under these conventions (MACs scaled to FLOPs if asked)."""
+        total = sp.Integer(0)
+        for count, f in self.op_terms(result):
+            total += f.value * (self.mac_factor if count is Count.MACS else 1)
+        return sp.sympify(total)
 
     def describe(self) -> list[str]:
         """The conventions as sentences, for the key's conventions box and the JSON."""

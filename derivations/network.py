@@ -14,7 +14,7 @@ import sympy as sp
 
 from derivations.conventions import Conventions
 from derivations.formula import Formula, is_concrete, total
-from derivations.layers import Layer, LayerResult
+from derivations.layers.base import LayerKind, LayerResult
 from derivations.shapes import Shape, ShapeError
 
 
@@ -38,7 +38,7 @@ class Parallel:
     path: tuple[str | int, ...] = field(default=(), compare=False)
 
 
-Node = Union[Layer, Parallel]
+Node = Union[LayerKind, Parallel]
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,8 @@ class Analysis:
         raise KeyError(name)
 
     def params(self, result: LayerResult) -> sp.Expr:
-        """The layer's parameter count under the bias convention."""
-        bias = result.layer.has_bias(self.conventions.bias)
-        return result.weight_count + (result.bias_count if bias else 0)
+        """The layer's parameter count under the conventions (weights; biases if counted)."""
+        return self.conventions.params_of(result)
 
     def ops(self, result: LayerResult) -> sp.Expr:
         """The layer's operation count under the conventions (MACs scaled, pooling per window)."""
@@ -120,7 +119,7 @@ def _run(nodes: tuple[Node, ...], shape: Shape, branch: str | None, rows: list[R
         except ShapeError as err:
             err.path = node.path
             raise
-        rows.append(Row(node.name, branch, result))
+        rows.append(Row(node.label, branch, result))
         shape = result.out_shape
     return shape
 

@@ -9,42 +9,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from functools import cache
 
 import sympy as sp
 
 from derivations.answers import Answer, Step, Table
 from derivations.formula import Formula, is_concrete, product, total
-from derivations.layers import (
-    H_OUT,
-    W_OUT,
-    Conv2d,
-    D,
-    K,
-    Layer,
-    LayerResult,
-    Linear,
-    P,
-    Pool2d,
-)
+from derivations.layers import Count, LayerResult, Windowed, dims_text
+from derivations.layers.window import H_OUT, W_OUT, same_padding_formula
 from derivations.network import Analysis, JoinResult, Row
 from derivations.shapes import Shape, ShapeError, Unsupported
-
-
-def dims_text(shape: Shape) -> str:
-    """``128 × 128 × 64`` (H × W × C) or ``1200`` for a vector."""
-    return " × ".join(str(d) for d in shape.hwc())
-
-
-def _kind_text(layer: Layer) -> str:
-    return {
-        "conv2d": "convolution",
-        "maxpool2d": "max pooling",
-        "avgpool2d": "average pooling",
-        "linear": "fully connected layer",
-        "flatten": "flatten",
-        "activation": "activation",
-    }.get(layer.kind, layer.kind)
 
 
 def floor_note(result: LayerResult) -> str | None:
@@ -106,46 +79,20 @@ def feature_space(analysis: Analysis) -> Answer:
 
 
 def _param_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]:
-    steps = []
-    if result.weights is not None:
-        steps.append(Step(f"{row.label} weights", result.weights))
-    if result.biases is not None and result.layer.has_bias(analysis.conventions.bias):
-        steps.append(Step(f"{row.label} biases", result.biases))
-    return steps
+    """One step per count the conventions sum into the layer's parameters."""
+    return [
+        Step(f"{row.label} {count.value}", f)
+        for count, f in analysis.conventions.param_terms(result)
+    ]
 
 
 def _param_reason(analysis: Analysis, result: LayerResult) -> str:
     layer = result.layer
-    bias = layer.has_bias(analysis.conventions.bias)
-    if isinstance(layer, Linear):
-        n_in, n_out = result.in_shape.numel, result.out_shape.dims[0]
-        flat = (
-            f" (the {dims_text(result.in_shape)} input is flattened to {n_in} values)"
-            if result.in_shape.is_image
-            else ""
-        )
-        text = (
-            f"Each of the {n_out} units of {layer.name} connects to every one of the {n_in} "
-            f"inputs{flat} with its own weight: W is {n_out} × {n_in}."
-        )
-        return text + (
-            f" With biases, one more per unit: {n_out}." if bias else " No bias terms are counted."
-        )
-    if isinstance(layer, Conv2d):
-        kh, kw, depth = result.kernel or (0, 0, 0)
-        text = (
-            f"{layer.name} has {layer.filters} filters, each a {kh} × {kw} × {depth} kernel "
-            "that spans the full input depth; the same weights slide over every position, "
-            "so the input's height and width do not enter."
-        )
-        return text + (
-            f" Each filter adds one bias: {layer.filters}."
-            if bias
-            else " No bias terms are counted."
-        )
-    if isinstance(layer, Pool2d):
-        return f"{layer.name} is a pooling window: it has no parameters."
-    return f"{layer.name} ({_kind_text(layer)}) has no parameters."
+    return layer.param_reason(result, layer.counts_bias(analysis.conventions.bias))
+
+
+def _has_params(result: LayerResult) -> bool:
+    return Count.WEIGHTS in result.counts
 
 
 def layer_params(analysis: Analysis, name: str) -> Answer:
@@ -189,10 +136,10 @@ def _sum_formula(lhs: str, labels: Sequence[str], values: Sequence[sp.Expr]) -> 
 
 
 def total_params(analysis: Analysis) -> Answer:
-    counted = [(r, res) for r, res in analysis.layers() if res.weights is not None]
+    counted = [(r, res) for r, res in analysis.layers() if _has_params(res)]
     steps = [s for r, res in counted for s in _param_steps(analysis, r, res)]
     summed = total_params_sum(analysis)
-    free = [r.label for r, res in analysis.layers() if res.weights is None]
+    free = [r.label for r, res in analysis.layers() if not _has_params(res)]
     why = (
         "The network's size is the sum of its layers' parameter counts: "
         + " + ".join(f"{r.label}" for r, _ in counted)
@@ -233,21 +180,21 @@ def params(analysis: Analysis, names: Sequence[str] | None) -> Answer:
     )
 
 
-def _ops_step(analysis: Analysis, row: Row, result: LayerResult) -> Step | None:
+def _ops_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]:
+    """One step per count the conventions sum into the layer's operations (MACs as FLOPs
+    when the conventions count FLOPs)."""
     conv = analysis.conventions
-    if result.macs is not None:
-        f = result.macs
-        if conv.mac_factor != 1:
+    steps = []
+    for count, f in conv.op_terms(result):
+        if count is Count.MACS and conv.mac_factor != 1:
             f = Formula.of(sp.Symbol("FLOP"), 2 * sp.Symbol("MAC"), {sp.Symbol("MAC"): f.value})
-        return Step(row.label, f)
-    if result.window_ops is not None and conv.pool_ops == "window":
-        return Step(row.label, result.window_ops)
-    return None
+        steps.append(Step(row.label, f))
+    return steps
 
 
 def ops(analysis: Analysis, names: Sequence[str] | None) -> Answer:
-    chosen = [(r, res) for r, res in _selected(analysis, names) if _ops_step(analysis, r, res)]
-    steps = [s for r, res in chosen if (s := _ops_step(analysis, r, res)) is not None]
+    chosen = [(r, res) for r, res in _selected(analysis, names) if _ops_steps(analysis, r, res)]
+    steps = [s for r, res in chosen for s in _ops_steps(analysis, r, res)]
     summed = _sum_formula(
         "OPS", [r.label for r, _ in chosen], [analysis.ops(res) for _, res in chosen]
     )
@@ -257,7 +204,7 @@ def ops(analysis: Analysis, names: Sequence[str] | None) -> Answer:
         "each of the output's height × width × depth outputs."
     )
     if analysis.conventions.pool_ops == "window" and any(
-        res.window_ops is not None for _, res in chosen
+        Count.WINDOW_OPS in res.counts for _, res in chosen
     ):
         why += " A pooling output looks at window height × width inputs: one operation each."
     return Answer(
@@ -279,14 +226,17 @@ def total_ops(analysis: Analysis) -> Answer:
 
 
 def total_params_sum(analysis: Analysis) -> Formula:
-    counted = [(r, res) for r, res in analysis.layers() if res.weights is not None]
+    counted = [(r, res) for r, res in analysis.layers() if _has_params(res)]
     return _sum_formula(
         "N", [r.label for r, _ in counted], [analysis.params(res) for _, res in counted]
     )
 
 
+def _weights_and_biases(result: LayerResult) -> sp.Expr:
+    return result.count(Count.WEIGHTS) + result.count(Count.BIASES)
+
+
 def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
-    bias = analysis.conventions.bias
     columns = ["Layer", "Input size", "Kernel size", "Output size"]
     columns += ["Params (weights)", "Params (with biases)"] if both_bias_columns else ["Params"]
     rows, notes = [], []
@@ -299,22 +249,22 @@ def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
             kernel,
             result.out_shape,
         ]
-        with_bias = result.weight_count + result.bias_count
         cells += (
-            [result.weight_count, with_bias]
+            [result.count(Count.WEIGHTS), _weights_and_biases(result)]
             if both_bias_columns
-            else [with_bias if result.layer.has_bias(bias) else result.weight_count]
+            else [analysis.params(result)]
         )
         rows.append(tuple(cells))
         steps.extend(size_steps(row.label, result))
-        if result.weights is not None:
-            steps.append(Step(row.label, result.weights))
+        weights = result.formula(Count.WEIGHTS)
+        if weights is not None:
+            steps.append(Step(row.label, weights))
         note = floor_note(result)
         if note:
             notes.append(f"{row.label}: {note}")
     totals = [analysis.layers()[i][1] for i in range(len(analysis.layers()))]
-    weights = sp.Add(*[r.weight_count for r in totals])
-    withb = sp.Add(*[r.weight_count + r.bias_count for r in totals])
+    weights = sp.Add(*[r.count(Count.WEIGHTS) for r in totals])
+    withb = sp.Add(*[_weights_and_biases(r) for r in totals])
     total_row: tuple[str | sp.Expr | None, ...] = ("Total", None, None, None)
     total_row += (
         (weights, withb) if both_bias_columns else (sp.Add(*[analysis.params(r) for r in totals]),)
@@ -337,9 +287,9 @@ def same_padding(analysis: Analysis, names: Sequence[str]) -> Answer:
         result = row.result
         assert isinstance(result, LayerResult)
         layer = result.layer
-        if not isinstance(layer, (Conv2d, Pool2d)):
+        if not isinstance(layer, Windowed):
             raise ShapeError("layers", f"{name!r} is not a convolution or pooling layer")
-        k, s, d = layer.kernel[0], layer.stride[0], layer.dilation[0]
+        k, s, d = layer.kernel_size[0], layer.stride_size[0], layer.dilation_size[0]
         if s != 1:
             raise Unsupported("layers", f"{name!r} has stride {s}: only stride 1 keeps the size")
         formula = same_padding_formula(k, d)
@@ -356,24 +306,6 @@ def same_padding(analysis: Analysis, names: Sequence[str]) -> Answer:
     )
     value = steps[0].formula.value if len(steps) == 1 else None
     return Answer("same_padding", value, "padding", why, tuple(steps))
-
-
-@cache
-def _same_padding_solution(dilated: bool) -> sp.Expr:
-    """Solve H + 2P − D(K − 1) = H for P, once per form (solving is slow; the form is fixed)."""
-    h = sp.Symbol("H", positive=True, integer=True)
-    symbol, solved = sp.solve_linear(h + 2 * P - D * (K - 1) - h, symbols=[P])
-    assert symbol == P
-    return solved if dilated else solved.subs(D, 1)
-
-
-def same_padding_formula(kernel: sp.Expr, dilation: sp.Expr) -> Formula:
-    """P solving H + 2P − D(K − 1) = H (stride 1)."""
-    solved = _same_padding_solution(dilation != 1)
-    with sp.evaluate(False):
-        rhs = sp.Mul(D, K - 1) / 2 if dilation != 1 else (K - 1) / 2
-    assert sp.expand(rhs.doit() - solved) == 0, "the printed form must be the solution"
-    return Formula.of(P, rhs, {K: kernel, D: dilation})
 
 
 def output_shapes(analysis: Analysis, names: Sequence[str] | None) -> Answer:
@@ -451,8 +383,10 @@ def _has_reductions(analysis: Analysis) -> bool:
         if (
             r1.branch is not None
             and r1.branch == r2.branch
-            and isinstance(a.layer, Conv2d)
-            and isinstance(b.layer, Conv2d)
+            and isinstance(a.layer, Windowed)
+            and isinstance(b.layer, Windowed)
+            and _has_params(a)
+            and _has_params(b)
             and a.kernel
             and a.kernel[:2] == (1, 1)
             and b.kernel
@@ -499,17 +433,7 @@ def describe(analysis: Analysis) -> Answer:
 
 
 def _layer_phrase(result: LayerResult) -> str:
-    layer = result.layer
-    out = dims_text(result.out_shape)
-    if isinstance(layer, Conv2d):
-        k = f"{layer.kernel[0]}×{layer.kernel[1]}"
-        return f"a {k} convolution with {layer.filters} filters → {out}"
-    if isinstance(layer, Pool2d):
-        k = f"{layer.kernel[0]}×{layer.kernel[1]}"
-        return f"a {k} {_kind_text(layer)} (stride {layer.stride[0]}) → {out}"
-    if isinstance(layer, Linear):
-        return f"a fully connected layer of {result.out_shape.dims[0]} units"
-    return f"{_kind_text(layer)} → {out}"
+    return result.layer.phrase(result)
 
 
 def _roman(i: int) -> str:

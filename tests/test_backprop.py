@@ -16,9 +16,9 @@ import pytest
 import sympy as sp
 
 from derivations import backprop
-from derivations import layers as L
 from derivations.activations import ACTIVATIONS as TABLE
 from derivations.conventions import Conventions
+from derivations.layers.dense import Linear
 from derivations.network import Network, analyze
 from derivations.shapes import Shape
 
@@ -252,8 +252,8 @@ def test_three_layer_recursion_equals_autograd(bias: bool) -> None:
         "net",
         Shape.vector(sp.Integer(sizes[0])),
         tuple(
-            L.Linear(
-                name=f"L{i + 1}", units=sp.Integer(sizes[i + 1]), activation=acts[i], bias=bias
+            Linear(
+                name=f"L{i + 1}", units=sizes[i + 1], activation=acts[i], bias=bias
             )
             for i in range(3)
         ),

@@ -14,25 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from answerkey.latex import chain
-from derivations import layers as L
 from derivations import views
 from derivations.conventions import Conventions
 from derivations.formula import size_symbol
+from derivations.layers import Count
+from derivations.layers import window as W
+from derivations.layers.conv import Conv2d
+from derivations.layers.dense import Linear
+from derivations.layers.pool import MaxPool2d
 from derivations.network import Network, analyze
 from derivations.shapes import Shape, ShapeError
 
 I = sp.Integer  # noqa: E741
 
 
-def conv(k: int, s: int = 1, p: int = 0, d: int = 1, filters: int = 4) -> L.Conv2d:
-    return L.Conv2d(
-        name="c",
-        filters=I(filters),
-        kernel=(I(k), I(k)),
-        stride=(I(s), I(s)),
-        padding=(I(p), I(p)),
-        dilation=(I(d), I(d)),
-    )
+def conv(k: int, s: int = 1, p: int = 0, d: int = 1, filters: int = 4) -> Conv2d:
+    return Conv2d(name="c", filters=filters, kernel=k, stride=s, padding=p, dilation=d)
 
 
 def test_conv_working_is_printed_in_reading_order() -> None:
@@ -41,7 +38,7 @@ def test_conv_working_is_printed_in_reading_order() -> None:
         r"H_{\mathrm{out}} = \left\lfloor{\frac{H_{\mathrm{in}} + 2 P - K}{S}}\right\rfloor + 1"
         r" = \left\lfloor{\frac{256 + 2 \cdot 2 - 5}{2}}\right\rfloor + 1 = 128"
     )
-    assert chain(result.weights) == (  # type: ignore[arg-type]
+    assert chain(result.counts[Count.WEIGHTS]) == (
         r"W = K_{h} K_{w} C_{\mathrm{in}} C_{\mathrm{out}} = 5 \cdot 5 \cdot 128 \cdot 64"
         r" = \num{204800}"
     )
@@ -51,8 +48,8 @@ def test_conv_working_is_printed_in_reading_order() -> None:
 def test_dilation_enters_the_formula_only_when_used() -> None:
     plain = conv(3).forward(Shape.image(1, 10, 10)).sizes[0].formula
     dilated = conv(3, d=2).forward(Shape.image(1, 10, 10)).sizes[0].formula
-    assert L.D not in plain.rhs.free_symbols
-    assert L.D in dilated.rhs.free_symbols
+    assert W.D not in plain.rhs.free_symbols
+    assert W.D in dilated.rhs.free_symbols
     assert (plain.value, dilated.value) == (8, 6)
 
 
@@ -60,18 +57,18 @@ def test_symbolic_sizes_stay_formulas() -> None:
     h, n = size_symbol("h"), size_symbol("n_in")
     out = conv(3, 2, 1).forward(Shape.image(3, h, h)).out_shape
     assert sp.simplify(out.height - (sp.floor((h - 1) / 2) + 1)) == 0
-    dense = L.Linear(name="fc", units=I(500)).forward(Shape.vector(n))
-    assert dense.weight_count == 500 * n
-    assert dense.weight_count.subs(n, 1200) == 600_000
+    dense = Linear(name="fc", units=500).forward(Shape.vector(n))
+    assert dense.count(Count.WEIGHTS) == 500 * n
+    assert dense.count(Count.WEIGHTS).subs(n, 1200) == 600_000
 
 
 def test_same_padding() -> None:
-    assert [views.same_padding_formula(I(k), I(1)).value for k in (1, 3, 5, 7)] == [0, 1, 2, 3]
-    assert views.same_padding_formula(I(3), I(2)).value == 2
+    assert [W.same_padding_formula(I(k), I(1)).value for k in (1, 3, 5, 7)] == [0, 1, 2, 3]
+    assert W.same_padding_formula(I(3), I(2)).value == 2
 
 
 def test_flop_convention_doubles_macs_and_pooling_can_be_free() -> None:
-    net = Network("n", Shape.image(3, 8, 8), (conv(3, p=1), L.MaxPool2d(name="p")))
+    net = Network("n", Shape.image(3, 8, 8), (conv(3, p=1), MaxPool2d(name="p", kernel=2)))
     mac = analyze(net, Conventions())
     flop = analyze(net, Conventions(ops="flop", pool_ops="none"))
     conv_row, pool_row = mac.layers()
@@ -81,8 +78,8 @@ def test_flop_convention_doubles_macs_and_pooling_can_be_free() -> None:
 
 
 def test_groups_divide_parameters() -> None:
-    grouped = L.Conv2d(name="g", filters=I(8), kernel=(I(3), I(3)), groups=4)
-    assert grouped.forward(Shape.image(8, 5, 5)).weight_count == 3 * 3 * 2 * 8
+    grouped = Conv2d(name="g", filters=8, kernel=3, groups=4)
+    assert grouped.forward(Shape.image(8, 5, 5)).count(Count.WEIGHTS) == 3 * 3 * 2 * 8
 
 
 sizes = st.integers(min_value=1, max_value=300)
@@ -112,7 +109,7 @@ def test_dense_layers_sum_to_the_total(widths: list[int], bias: bool) -> None:
     net = Network(
         "d",
         Shape.vector(I(widths[0])),
-        tuple(L.Linear(name=f"L{i}", units=I(w)) for i, w in enumerate(widths[1:])),
+        tuple(Linear(name=f"L{i}", units=w) for i, w in enumerate(widths[1:])),
     )
     analysis = analyze(net, Conventions(bias=bias))
     total = views.total_params(analysis).value

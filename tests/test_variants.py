@@ -57,7 +57,7 @@ def test_constraints_hold(thirty: list) -> None:  # type: ignore[type-arg]
 
 @pytest.mark.usefixtures("torch_available")
 def test_every_variant_agrees_with_pytorch(thirty: list) -> None:  # type: ignore[type-arg]
-    from answerkey.torch_check import check_spec
+    from answerkey.referee import check_spec
 
     for v in thirty:
         bad = [r for r in check_spec(v.loaded) if not r.ok]

@@ -1,0 +1,206 @@
+"""What every layer kind is: a spec model holding its own rules, and the registry of kinds.
+
+A layer kind is one class (in one family module of this package) that is at once
+
+- the **spec schema**: a pydantic model whose fields are the YAML fields, validated, with
+  defaults and a docs example;
+- the **rules**: ``forward`` gives the output shape and a mapping of named counts
+  (:class:`Count`: weights, biases, MACs, ...) as :class:`~derivations.formula.Formula` objects;
+- the **prose**: its name in sentences, why it has the parameters it has, a phrase for the
+  network's description, its diagram label;
+- the **referee's model**: ``torch_module`` builds the ``torch.nn`` module from the *raw* YAML
+  fields, not from this object, so that PyTorch checks the rules independently.
+
+``@layer_kind`` files the class in :data:`LAYER_KINDS` under its ``kind`` literal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar, get_args
+
+import sympy as sp
+from pydantic import PrivateAttr
+
+from derivations.fields import ActivationName, Strict, Text
+from derivations.formula import Formula
+from derivations.shapes import Shape, ShapeError
+
+
+class Count(StrEnum):
+    """A named quantity a layer has: stored numbers (parameters, buffers) or operations.
+
+    Which of them make up "the parameters" and "the operations" of an answer is the
+    conventions' choice (:class:`~derivations.conventions.Conventions`), not the layer's.
+    """
+
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    MACS = "MACs"
+    WINDOW_OPS = "window operations"
+
+    @property
+    def stored(self) -> bool:
+        """Numbers the layer keeps (parameters and buffers), as opposed to operations."""
+        return self in (Count.WEIGHTS, Count.BIASES)
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """The output size along one spatial axis, with a flag when the floor drops a remainder."""
+
+    formula: Formula
+    remainder: sp.Expr | None  # the dropped remainder, when concrete and non-zero
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """What one layer does to the shape that reaches it, and what it has and costs.
+
+    ``counts`` maps each named quantity the layer has to its formula (a layer without biases
+    has no :attr:`Count.BIASES` entry); ``kernel`` is what the shape table prints in its
+    kernel column (K_h × K_w × C_in/G for a convolution, K_h × K_w for a pool).
+    """
+
+    layer: LayerKind
+    in_shape: Shape
+    out_shape: Shape
+    sizes: tuple[SizeRule, ...] = ()
+    counts: Mapping[Count, Formula] = field(default_factory=dict)
+    kernel: tuple[sp.Expr, ...] | None = None
+
+    def formula(self, count: Count) -> Formula | None:
+        return self.counts.get(count)
+
+    def count(self, count: Count) -> sp.Expr:
+        """The value of ``count`` (0 when the layer has no such quantity)."""
+        f = self.counts.get(count)
+        return f.value if f is not None else sp.Integer(0)
+
+    @property
+    def floored(self) -> bool:
+        return any(s.remainder for s in self.sizes)
+
+
+class LayerKind(Strict):
+    """Fields every kind shares, and the faces every kind has (see the module docstring).
+
+    Subclasses declare ``kind: Literal["<name>"] = "<name>"`` and their own fields, set
+    ``title`` (the kind in a sentence) and ``example`` (a spec line for the docs), and
+    implement :meth:`forward` and :meth:`torch_module`.
+    """
+
+    name: Text | None = None
+    activation: ActivationName = "identity"
+
+    title: ClassVar[str] = ""
+    """The kind in prose: ``convolution``, ``max pooling``."""
+    example: ClassVar[Mapping[str, Any]] = {}
+    """A spec mapping of this kind, for the docs and the generic tests."""
+    size_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields that may hold a size symbol (the referee substitutes numbers into these)."""
+
+    _path: tuple[str | int, ...] = PrivateAttr(default=())
+
+    @property
+    def kind_name(self) -> str:
+        return str(getattr(self, "kind", ""))
+
+    @property
+    def label(self) -> str:
+        """The layer's name (the network gives every layer one before analysis)."""
+        return self.name or self.kind_name
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """Where the layer is in its spec, for error messages."""
+        return self._path
+
+    def placed(self, name: str, path: tuple[str | int, ...]) -> LayerKind:
+        """This layer with its (default) name and its place in the spec."""
+        out = self.model_copy(update={"name": name})
+        out._path = path
+        return out
+
+    @property
+    def applied(self) -> str:
+        """The activation the layer applies to its output (an ``activation`` layer's is its
+        ``function``)."""
+        return self.activation
+
+    def forward(self, shape: Shape) -> LayerResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def counts_bias(self, default: bool) -> bool:
+        """Whether this layer's biases are counted: its own ``bias`` field, else ``default``
+        (the convention)."""
+        own = getattr(self, "bias", None)
+        return default if own is None else bool(own)
+
+    def param_reason(self, result: LayerResult, bias: bool) -> str:
+        """Why the layer has the parameters it has (one or two sentences of the key)."""
+        return f"{self.label} ({self.title}) has no parameters."
+
+    def phrase(self, result: LayerResult) -> str:
+        """The layer in the network's description: ``a 3×3 convolution with 64 filters → ...``."""
+        return f"{self.title} → {dims_text(result.out_shape)}"
+
+    def diagram_label(self) -> str:
+        """The first line of the layer's box in a module graph (plain text)."""
+        return self.label
+
+    @classmethod
+    def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
+        """The ``torch.nn`` module of this kind built from the spec's own fields ``raw`` (the
+        YAML mapping, numbers substituted) for an input of ``in_shape`` (C, H, W or N,
+        without the batch axis). Biases are always on, so that both counts can be compared."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+def dims_text(shape: Shape) -> str:
+    """``128 × 128 × 64`` (H × W × C) or ``1200`` for a vector."""
+    return " × ".join(str(d) for d in shape.hwc())
+
+
+def require_feature_map(shape: Shape, kind: str) -> None:
+    """Raise :class:`ShapeError` unless ``shape`` is an H×W×C feature map."""
+    if not shape.is_image:
+        raise ShapeError(
+            None,
+            f"{kind} needs an H×W×C feature map, but its input is a vector of "
+            f"{shape.dims[0]}: put it before any flatten or linear layer",
+        )
+
+
+_PAIR = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
+
+
+def raw_pair(value: Any) -> tuple[int, int]:
+    """A pair field as the YAML wrote it (``3``, ``[3, 5]``, ``"3x5"``), as two ints: the
+    referee's own reading, independent of :mod:`derivations.fields`."""
+    if isinstance(value, str):
+        m = _PAIR.match(value)
+        if m is None:
+            raise ValueError(f"not a pair: {value!r}")
+        return int(m.group(1)), int(m.group(2))
+    if isinstance(value, list | tuple):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+LAYER_KINDS: dict[str, type[LayerKind]] = {}
+"""Every layer kind, by the name a spec uses for it (filled by the family modules)."""
+
+K = TypeVar("K", bound=LayerKind)
+
+
+def layer_kind(cls: type[K]) -> type[K]:
+    """Class decorator: file ``cls`` in :data:`LAYER_KINDS` under its ``kind`` literal."""
+    (name,) = get_args(cls.model_fields["kind"].annotation)
+    if name in LAYER_KINDS:
+        raise ValueError(f"layer kind {name!r} is defined twice")
+    LAYER_KINDS[name] = cls
+    return cls

@@ -1,0 +1,76 @@
+"""Dense layers: ``linear``, fully connected (a feature-map input is flattened first).
+
+Parameters: N_in · N_out weights and N_out biases; MACs: N_in · N_out (PyTorch ``Linear``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+import sympy as sp
+
+from derivations.fields import Size
+from derivations.formula import Formula, as_size, product
+from derivations.layers.base import Count, LayerKind, LayerResult, dims_text, layer_kind
+from derivations.shapes import Shape
+
+N_IN, N_OUT = sp.symbols("N_in N_out", positive=True, integer=True)
+
+
+class Dense(LayerKind):
+    """The capability of a kind that is a weight matrix times its (flattened) input: the
+    perceptron and dense-network questions accept any kind that has it."""
+
+
+@layer_kind
+class Linear(Dense):
+    """A fully connected layer. Fields: ``units`` (size, or ``same``: as many as the flattened
+    input has values), ``bias`` (default: the convention). A feature-map input is flattened
+    first (C·H·W features)."""
+
+    kind: Literal["linear"] = "linear"
+    units: Size | Literal["same"]
+    bias: bool | None = None
+
+    title: ClassVar[str] = "fully connected layer"
+    example: ClassVar[Mapping[str, Any]] = {"name": "FC-1", "kind": "linear", "units": "same"}
+    size_fields: ClassVar[tuple[str, ...]] = ("units",)
+
+    def forward(self, shape: Shape) -> LayerResult:
+        n_in = shape.numel
+        n_out = n_in if self.units == "same" else as_size(self.units)
+        values = {N_IN: n_in, N_OUT: n_out}
+        with sp.evaluate(False):
+            weights = Formula.of(sp.Symbol("W"), product([N_IN, N_OUT]), values)
+            macs = Formula.of(sp.Symbol("MAC"), product([N_IN, N_OUT]), values)
+        biases = Formula.of(sp.Symbol("b"), N_OUT, values)
+        counts = {Count.WEIGHTS: weights, Count.BIASES: biases, Count.MACS: macs}
+        return LayerResult(self, shape, Shape.vector(n_out), (), counts)
+
+    def param_reason(self, result: LayerResult, bias: bool) -> str:
+        n_in, n_out = result.in_shape.numel, result.out_shape.dims[0]
+        flat = (
+            f" (the {dims_text(result.in_shape)} input is flattened to {n_in} values)"
+            if result.in_shape.is_image
+            else ""
+        )
+        text = (
+            f"Each of the {n_out} units of {self.label} connects to every one of the {n_in} "
+            f"inputs{flat} with its own weight: W is {n_out} × {n_in}."
+        )
+        return text + (
+            f" With biases, one more per unit: {n_out}." if bias else " No bias terms are counted."
+        )
+
+    def phrase(self, result: LayerResult) -> str:
+        return f"a fully connected layer of {result.out_shape.dims[0]} units"
+
+    @classmethod
+    def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
+        """``nn.Flatten`` then ``nn.Linear``; ``units: same`` is the flattened input's size."""
+        features = 1
+        for d in in_shape:
+            features *= d
+        units = features if raw["units"] == "same" else int(raw["units"])
+        return nn.Sequential(nn.Flatten(), nn.Linear(features, units, bias=True, device="meta"))

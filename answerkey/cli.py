@@ -180,6 +180,51 @@ def variants(
 
 @main.command()
 @SPEC
+@click.option(
+    "--answers",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Students' answers: CSV (student, variant, a column per item) or YAML.",
+)
+@click.option(
+    "--variants",
+    "variants_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The folder 'answerkey variants' wrote: mark each student against their variant.",
+)
+@outdir_option("build/<spec name>/marks")
+@no_pdf_option("marks.csv and the HTML feedback")
+@click.option("--items", "list_items", is_flag=True, help="List the items answers may name.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="LaTeX runs at once.")
+@reports_errors
+def grade(
+    spec: Path,
+    answers: Path | None,
+    variants_dir: Path | None,
+    outdir: Path | None,
+    no_pdf: bool,
+    list_items: bool,
+    jobs: int | None,
+) -> None:
+    """Mark students' answers to SPEC: marks.csv and a feedback page (HTML, PDF) each."""
+    from answerkey.grading.grade import all_items
+    from answerkey.grading.grade import grade as run_grade
+    from answerkey.grading.report import write_report
+
+    if list_items:
+        for item in all_items(spec):
+            click.echo(f"{item.id}\t{item.kind}\t{item.points:g}")
+        return
+    if answers is None:
+        raise click.UsageError("--answers FILE is needed (or --items to list the items)")
+    marked = run_grade(spec, answers, variants_dir)
+    target = write_report(marked, outdir or Path("build") / spec.stem / "marks", not no_pdf, jobs)
+    click.echo(f"{len(marked)} students marked: {target / 'marks.csv'}")
+
+
+@main.command()
+@SPEC
 @reports_errors
 def check(spec: Path) -> None:
     """Validate SPEC and compare every network with PyTorch built from SPEC's own fields

@@ -30,10 +30,15 @@ class ConventionsSpec(Strict):
     ops: Literal["mac", "flop"] | None = None
     pool_ops: Literal["window", "none"] | None = None
     rounding: Literal["floor"] | None = None
+    ecf_credit: float | None = Field(default=None, ge=0, le=1)  # answerkey grade
 
     def apply(self, base: Conventions) -> Conventions:
         return base.override(
-            bias=self.bias, ops=self.ops, pool_ops=self.pool_ops, rounding=self.rounding
+            bias=self.bias,
+            ops=self.ops,
+            pool_ops=self.pool_ops,
+            rounding=self.rounding,
+            ecf_credit=self.ecf_credit,
         )
 
 
@@ -46,6 +51,7 @@ class PartSpec(Strict):
     note: Text | None = None
     ask: list[AnyQuestion] = Field(default_factory=list)
     subparts: list[PartSpec] = Field(default_factory=list)
+    rubric: dict[str, float] | None = None  # answerkey grade: item-id pattern → points
 
     @field_validator("ask", mode="before")
     @classmethod

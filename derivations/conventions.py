@@ -24,12 +24,15 @@ class Conventions:
     """How to count. ``bias``: whether layers count bias terms by default; ``ops``: ``mac``
     (one multiply-accumulate = one operation) or ``flop`` (2 per MAC, as FLOP counters do);
     ``pool_ops``: ``window`` (one per window element per output) or ``none``;
-    ``rounding``: how strided sizes round (``floor``, as PyTorch and Keras do)."""
+    ``rounding``: how strided sizes round (``floor``, as PyTorch and Keras do);
+    ``ecf_credit``: the share of an item's points that ``answerkey grade`` gives a value that
+    follows from the student's own earlier wrong value (error carried forward)."""
 
     bias: bool = False
     ops: OpsUnit = "mac"
     pool_ops: PoolOps = "window"
     rounding: Literal["floor"] = "floor"
+    ecf_credit: float = 1.0
 
     def override(self, **changes: Any) -> Conventions:
         """These conventions with the given fields replaced (``None`` values ignored)."""
@@ -84,9 +87,15 @@ class Conventions:
             else "parameters are weights only; biases are excluded unless a problem says otherwise"
         )
         rounding = "strided output sizes round down: ⌊(H + 2P − K)/S⌋ + 1, as PyTorch and Keras"
-        return [
+        lines = [
             f"Operations: {unit}.",
             f"Pooling: {pool}.",
             f"Parameters: {bias}.",
             f"Rounding: {rounding}.",
         ]
+        if self.ecf_credit != 1.0:
+            lines.append(
+                f"Marking: a value that follows from your own earlier wrong value earns "
+                f"{self.ecf_credit:.0%} of its marks (error carried forward)."
+            )
+        return lines

@@ -223,6 +223,39 @@ def grade(
     click.echo(f"{len(marked)} students marked: {target / 'marks.csv'}")
 
 
+def _lms_options(func: F) -> F:
+    func = click.option("--no-figures", is_flag=True, help="Leave the figures out (no LaTeX).")(
+        func
+    )
+    func = click.option("-o", "--output", type=click.Path(path_type=Path), default=None)(func)
+    func = click.option("--seed", type=int, default=0, show_default=True, help="Master seed.")(func)
+    return click.option(
+        "-n", "--count", type=click.IntRange(1, 10000), default=1, show_default=True
+    )(func)
+
+
+@main.command()
+@SPEC
+@_lms_options
+@reports_errors
+def moodle(spec: Path, count: int, seed: int, output: Path | None, no_figures: bool) -> None:
+    """Write a Moodle XML question bank of SPEC's variants (a category per part)."""
+    from answerkey.lms.export import export_moodle
+
+    click.echo(export_moodle(spec, count, seed, output, not no_figures))
+
+
+@main.command()
+@SPEC
+@_lms_options
+@reports_errors
+def canvas(spec: Path, count: int, seed: int, output: Path | None, no_figures: bool) -> None:
+    """Write a Canvas QTI 1.2 package (zip) of SPEC's variants (a question group per part)."""
+    from answerkey.lms.export import export_canvas
+
+    click.echo(export_canvas(spec, count, seed, output, not no_figures))
+
+
 @main.command()
 @SPEC
 @reports_errors

@@ -17,7 +17,7 @@ from answerkey.derive import derive
 from answerkey.grading.grade import grade, prepare
 from answerkey.grading.report import write_report
 from answerkey.grading.values import equivalent, parse_int, parse_shape, parse_symbolic
-from answerkey.spec import load_spec
+from answerkey.load import load_spec
 from tests.conftest import HOMEWORK3, ROOT
 
 SEED = ROOT / "tests" / "fixtures" / "homework3-seed-answers.yaml"

@@ -21,7 +21,8 @@ from answerkey.errors import SpecError
 from answerkey.grading.answers import Sheet, read_answers
 from answerkey.grading.items import Item, items_of
 from answerkey.grading.mark import Mark, mark_student, with_points
-from answerkey.spec import load_spec, validate
+from answerkey.load import load_spec
+from answerkey.spec import validate
 from answerkey.variables import substitute
 from answerkey.yamlpos import load_yaml
 

@@ -22,7 +22,7 @@ from answerkey.grading.recompute import Recomputed, forward, hwc_of, row_values,
 from answerkey.latex import step_tex
 from derivations.answers import Answer, Step, Table
 from derivations.formula import Formula, int_value
-from derivations.layers import LayerResult
+from derivations.layers.base import Count, LayerResult
 from derivations.network import Analysis
 from derivations.shapes import Shape
 
@@ -135,7 +135,8 @@ class _Builder:
         name = label.removesuffix(" weights")
         found = [(a, r) for n, a, r in self.layers if n == name]
         for a, r in found:
-            if value is not None and value in (r.weight_count, a.ops(r), r.mac_count):
+            counts = (r.count(Count.WEIGHTS), a.ops(r), r.count(Count.MACS))
+            if value is not None and value in counts:
                 return a, r
         return found[0] if found else None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derivations.formula import Formula, int_value
-from derivations.layers import LayerResult
+from derivations.layers.base import Count, LayerResult
 from derivations.network import Analysis
 from derivations.shapes import DerivationError, Shape
 
@@ -60,14 +60,13 @@ def row_values(analysis: Analysis, result: LayerResult) -> dict[str, Recomputed]
         kernel = tuple(int_value(k) for k in result.kernel)
         if all(k is not None for k in kernel):
             out["Kernel size"] = Recomputed(kernel, None)
-    weights = int_value(result.weight_count)
+    weights = int_value(result.count(Count.WEIGHTS))
+    formula = result.formula(Count.WEIGHTS)
     if weights is not None:
-        out["Params (weights)"] = Recomputed(weights, result.weights)
-        out["Params (with biases)"] = Recomputed(
-            int_value(result.weight_count + result.bias_count), result.weights
-        )
-        params = int_value(analysis.params(result))
-        out["Params"] = Recomputed(params, result.weights)
+        with_biases = result.count(Count.WEIGHTS) + result.count(Count.BIASES)
+        out["Params (weights)"] = Recomputed(weights, formula)
+        out["Params (with biases)"] = Recomputed(int_value(with_biases), formula)
+        out["Params"] = Recomputed(int_value(analysis.params(result)), formula)
     return out
 
 

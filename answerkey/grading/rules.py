@@ -18,7 +18,7 @@ from answerkey.grading.recompute import hwc_of, subscript, with_values
 from answerkey.latex import step_tex
 from derivations.answers import Answer, Step
 from derivations.formula import Formula, int_value
-from derivations.layers import LayerResult
+from derivations.layers.base import Count, LayerResult
 from derivations.network import Analysis
 
 DETAILED = {"params", "ops", "same_padding", "output_shapes"}
@@ -92,8 +92,9 @@ def _c_in_out(formula: Formula, code: str, plus: sp.Expr = ZERO) -> list[Mistake
 def _conv_params(result: LayerResult, with_bias: bool, counts_bias: bool) -> list[Mistake]:
     """Mistakes in a layer's parameter count; ``with_bias``: the key's count includes biases."""
     out: list[Mistake] = []
-    w, b = result.weight_count, result.bias_count
-    if result.weights is None:  # no weights: pooling, flatten
+    w, b = result.count(Count.WEIGHTS), result.count(Count.BIASES)
+    weights = result.formula(Count.WEIGHTS)
+    if weights is None:  # no weights: pooling, flatten
         if result.kernel is not None:
             k = [_int(x) for x in result.kernel]
             c = _int(result.in_shape.channels) if result.in_shape.is_image else None
@@ -106,9 +107,9 @@ def _conv_params(result: LayerResult, with_bias: bool, counts_bias: bool) -> lis
         return out
     if with_bias:
         out.append(Mistake("biases-forgotten", _int(w)))
-    elif counts_bias is False and result.biases is not None:
+    elif counts_bias is False and result.formula(Count.BIASES) is not None:
         out.append(Mistake("biases-added", _int(w + b)))
-    out += _c_in_out(result.weights, "c-in-left-out", b if with_bias else sp.Integer(0))
+    out += _c_in_out(weights, "c-in-left-out", b if with_bias else sp.Integer(0))
     return out
 
 
@@ -131,7 +132,7 @@ def cell_mistakes(column: str, analysis: Analysis, result: LayerResult) -> tuple
         out.append(Mistake("k-squared", (k[0], k[1]), detail="K × K without the input depth"))
     elif column.startswith("Params"):
         with_bias = column == "Params (with biases)" or (
-            column == "Params" and result.layer.has_bias(analysis.conventions.bias)
+            column == "Params" and result.layer.counts_bias(analysis.conventions.bias)
         )
         out += _conv_params(result, with_bias, False)
     return tuple(m for m in out if m.value is not None)
@@ -153,7 +154,7 @@ def step_mistakes(
     head = str(formula.lhs)
     if fam == "params" and layer is not None:
         analysis, result = layer
-        counts_bias = result.layer.has_bias(analysis.conventions.bias)
+        counts_bias = result.layer.counts_bias(analysis.conventions.bias)
         out += _conv_params(result, counts_bias, counts_bias)
     elif fam == "ops" and value is not None:
         flop = layer is not None and layer[0].conventions.ops == "flop"
@@ -189,7 +190,7 @@ def headline_mistakes(
         return ()
     if answer.kind == "layer_params" and layer is not None:
         analysis, result = layer
-        counts_bias = result.layer.has_bias(analysis.conventions.bias)
+        counts_bias = result.layer.counts_bias(analysis.conventions.bias)
         out += _conv_params(result, counts_bias, counts_bias)
     if formula is not None and terms:
         labels = [subscript(s) for s, _ in formula.values]
@@ -199,9 +200,10 @@ def headline_mistakes(
         fam = family_of_symbol(formula.values[0][0])
         if fam == "params":
             biases = sum(
-                (_int(r.bias_count) or 0)
+                (_int(r.count(Count.BIASES)) or 0)
                 for a, r in layers
-                if not r.layer.has_bias(a.conventions.bias) and r.weights is not None
+                if not r.layer.counts_bias(a.conventions.bias)
+                and r.formula(Count.WEIGHTS) is not None
             )
             if biases:
                 out.append(Mistake("biases-added", value + biases))

@@ -15,7 +15,7 @@ from answerkey.derive import Key, derive
 from answerkey.lms import canvas, moodle
 from answerkey.lms.content import Figure, Question, questions
 from answerkey.lms.figures import key_figures
-from answerkey.spec import load_spec
+from answerkey.load import load_spec
 from answerkey.yamlpos import load_yaml
 
 
@@ -23,7 +23,7 @@ def variant_keys(spec: Path, count: int, seed: int) -> dict[str, Key]:
     """Variant id → key; a spec without ``variables:`` gives its one key (id ``""``)."""
     if "variables" not in load_yaml(spec).data:
         return {"": derive(load_spec(spec))}
-    from answerkey.variants import iter_variants
+    from answerkey.draw import iter_variants
 
     return {v.id: derive(v.loaded) for v in iter_variants(spec, count, seed)}
 

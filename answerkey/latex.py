@@ -241,7 +241,12 @@ def number(value: int) -> str:
 
 def substitution(formula: Formula) -> str:
     """The formula with its values in place, ``\\cdot`` between factors."""
-    return str(_NUMERIC.doprint(formula.substituted))
+    return _numeric_tex(formula.substituted)
+
+
+@cache
+def _numeric_tex(expr: Any) -> str:
+    return str(_NUMERIC.doprint(expr))
 
 
 def chain(formula: Formula) -> str:
@@ -251,7 +256,7 @@ def chain(formula: Formula) -> str:
 
 def chain_parts(formula: Formula) -> list[str]:
     """The sides of :func:`chain`: lhs, rhs, substitution (if any), value (if new)."""
-    parts = [tex(formula.lhs), str(_PRINTER.doprint(formula.rhs))]
+    parts = [tex(formula.lhs), tex(formula.rhs)]  # each general formula printed once
     sub = substitution(formula) if formula.values else None
     if sub and sub not in parts:
         parts.append(sub)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sympy as sp
 
@@ -44,8 +45,7 @@ def product(factors: Iterable[sp.Expr]) -> sp.Expr:
         return sp.Integer(1)
     if len(items) == 1:
         return items[0]
-    with sp.evaluate(False):
-        return sp.Mul(*items)
+    return sp.Mul(*items, evaluate=False)
 
 
 def total(terms: Iterable[sp.Expr]) -> sp.Expr:
@@ -55,8 +55,7 @@ def total(terms: Iterable[sp.Expr]) -> sp.Expr:
         return sp.Integer(0)
     if len(items) == 1:
         return items[0]
-    with sp.evaluate(False):
-        return sp.Add(*items)
+    return sp.Add(*items, evaluate=False)
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,7 @@ class Formula:
     @property
     def substituted(self) -> sp.Expr:
         """``rhs`` with the values put in, unevaluated (for printing the working)."""
-        with sp.evaluate(False):
-            return self.rhs.xreplace(self.mapping)
+        return unevaluated_replace(self.rhs, self.mapping)
 
     @property
     def is_identity(self) -> bool:
@@ -96,13 +94,30 @@ class Formula:
             self.rhs, sp.Expr
         )
 
-    @property
+    @cached_property
     def value(self) -> sp.Expr:
-        """The result: the substitution, evaluated and simplified."""
+        """The result: the substitution, evaluated and simplified (computed once)."""
         if self.is_identity:
             return self.rhs
         result = self.rhs.xreplace(self.mapping).doit()
         return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
+
+
+def unevaluated_replace(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
+    """``expr.xreplace(mapping)`` with every rebuilt node left unevaluated (``2 · 3`` stays a
+    product), as under ``sp.evaluate(False)`` but without that context manager, which clears
+    SymPy's whole cache on entry and on exit."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args:
+        return expr
+    args = [unevaluated_replace(a, mapping) for a in expr.args]
+    if all(new is old for new, old in zip(args, expr.args, strict=True)):
+        return expr
+    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow, sp.Function)):
+        return expr.func(*args, evaluate=False)
+    with sp.evaluate(False):  # other node kinds take no evaluate argument
+        return expr.func(*args)
 
 
 def int_value(expr: sp.Expr) -> int | None:

@@ -262,7 +262,7 @@ def shape_table(analysis: Analysis, both_bias_columns: bool) -> Answer:
         note = floor_note(result)
         if note:
             notes.append(f"{row.label}: {note}")
-    totals = [analysis.layers()[i][1] for i in range(len(analysis.layers()))]
+    totals = [result for _, result in analysis.layers()]
     weights = sp.Add(*[r.count(Count.WEIGHTS) for r in totals])
     withb = sp.Add(*[_weights_and_biases(r) for r in totals])
     total_row: tuple[str | sp.Expr | None, ...] = ("Total", None, None, None)

@@ -7,6 +7,7 @@ K_h · K_w · C_in/G (PyTorch ``Conv2d`` docs; Dumoulin & Visin 2016 for the out
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, ClassVar, Literal
 
 import sympy as sp
@@ -33,6 +34,15 @@ from derivations.layers.window import (
     pair,
 )
 from derivations.shapes import Shape, ShapeError
+
+
+@cache
+def _conv_rhs(grouped: bool) -> tuple[sp.Expr, sp.Expr]:
+    """Weights K_h·K_w·C_in(/G)·C_out and MACs H_out·W_out·C_out·K_h·K_w·C_in(/G), built
+    once per form: unevaluated under ``sp.evaluate(False)``, which clears SymPy's cache."""
+    with sp.evaluate(False):
+        depth = [C_IN / G] if grouped else [C_IN]
+        return product([K_H, K_W, *depth, C_OUT]), product([H_OUT, W_OUT, C_OUT, K_H, K_W, *depth])
 
 
 @layer_kind
@@ -92,7 +102,7 @@ class Conv2d(Windowed):
                 if sp.Mod(n, g) != 0:
                     raise ShapeError("groups", f"groups = {g} does not divide the {what} ({n})")
         out = Shape.image(filters, h.formula.value, w.formula.value)
-        depth = [C_IN / G] if g != 1 else [C_IN]
+        weights_rhs, macs_rhs = _conv_rhs(g != 1)
         kh, kw = self.kernel_size
         values = {
             K_H: kh,
@@ -103,11 +113,8 @@ class Conv2d(Windowed):
             H_OUT: out.height,
             W_OUT: out.width,
         }
-        with sp.evaluate(False):
-            weights = Formula.of(sp.Symbol("W"), product([K_H, K_W, *depth, C_OUT]), values)
-            macs = Formula.of(
-                sp.Symbol("MAC"), product([H_OUT, W_OUT, C_OUT, K_H, K_W, *depth]), values
-            )
+        weights = Formula.of(sp.Symbol("W"), weights_rhs, values)
+        macs = Formula.of(sp.Symbol("MAC"), macs_rhs, values)
         biases = Formula.of(sp.Symbol("b"), C_OUT, values)
         counts = {Count.WEIGHTS: weights, Count.BIASES: biases, Count.MACS: macs}
         return LayerResult(self, shape, out, (h, w), counts, (kh, kw, c_in / g))

@@ -41,9 +41,8 @@ class Linear(Dense):
         n_in = shape.numel
         n_out = n_in if self.units == "same" else as_size(self.units)
         values = {N_IN: n_in, N_OUT: n_out}
-        with sp.evaluate(False):
-            weights = Formula.of(sp.Symbol("W"), product([N_IN, N_OUT]), values)
-            macs = Formula.of(sp.Symbol("MAC"), product([N_IN, N_OUT]), values)
+        weights = Formula.of(sp.Symbol("W"), product([N_IN, N_OUT]), values)
+        macs = Formula.of(sp.Symbol("MAC"), product([N_IN, N_OUT]), values)
         biases = Formula.of(sp.Symbol("b"), N_OUT, values)
         counts = {Count.WEIGHTS: weights, Count.BIASES: biases, Count.MACS: macs}
         return LayerResult(self, shape, Shape.vector(n_out), (), counts)

@@ -54,8 +54,7 @@ class Pool2d(Windowed):
         out = Shape.image(shape.channels, h.formula.value, w.formula.value)
         kh, kw = self.kernel_size
         values = {K_H: kh, K_W: kw, C_OUT: shape.channels, H_OUT: out.height, W_OUT: out.width}
-        with sp.evaluate(False):
-            ops = Formula.of(sp.Symbol("OPS"), product([H_OUT, W_OUT, C_OUT, K_H, K_W]), values)
+        ops = Formula.of(sp.Symbol("OPS"), product([H_OUT, W_OUT, C_OUT, K_H, K_W]), values)
         return LayerResult(self, shape, out, (h, w), {Count.WINDOW_OPS: ops}, (kh, kw))
 
     def param_reason(self, result: LayerResult, bias: bool) -> str:

@@ -26,6 +26,16 @@ K, S, D, G = sp.symbols("K S D G", positive=True, integer=True)
 P = sp.Symbol("P", nonnegative=True, integer=True)
 
 
+@cache
+def _window_rhs(axis: str, dilated: bool, strided: bool) -> sp.Expr:
+    """The general right side of :func:`window_size`, built once per form: building it
+    unevaluated under ``sp.evaluate(False)`` clears SymPy's cache on entry and exit."""
+    inp = H_IN if axis == "H" else W_IN
+    with sp.evaluate(False):
+        span = [inp, 2 * P, -D * (K - 1), -1] if dilated else [inp, 2 * P, -K]
+        return total([sp.floor(total(span) / S), 1]) if strided else total([*span, 1])
+
+
 def window_size(
     size: sp.Expr,
     kernel: sp.Expr,
@@ -37,8 +47,6 @@ def window_size(
 ) -> SizeRule:
     """One axis of a strided window: the formula above, substituted, with its remainder."""
     inp, out = (H_IN, H_OUT) if axis == "H" else (W_IN, W_OUT)
-    with sp.evaluate(False):
-        span = [inp, 2 * P, -D * (K - 1), -1] if dilation != 1 else [inp, 2 * P, -K]
     values = {inp: size, P: padding, D: dilation, K: kernel, S: stride}
     if is_concrete(size, kernel, padding, dilation):
         reach = dilation * (kernel - 1) + 1
@@ -48,9 +56,7 @@ def window_size(
                 f"kernel {kernel} (dilation {dilation}) is larger than the padded input "
                 f"{size} + 2·{padding} = {size + 2 * padding}",
             )
-    with sp.evaluate(False):
-        rhs = total([*span, 1]) if stride == 1 else total([sp.floor(total(span) / S), 1])
-    formula = Formula.of(out, rhs, values)
+    formula = Formula.of(out, _window_rhs(axis, dilation != 1, stride != 1), values)
     remainder = None
     if stride != 1 and is_concrete(size, kernel, padding, dilation, stride):
         left = size + 2 * padding - dilation * (kernel - 1) - 1

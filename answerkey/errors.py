@@ -42,7 +42,7 @@ class CompileError(AnswerkeyError):
 
 
 class ToolMissing(AnswerkeyError):
-    """An external program (latexmk, pdftoppm, PyTorch) is not installed; says how to get it."""
+    """An external program (pdflatex, pdftoppm, PyTorch) is not installed; says how to get it."""
 
     exit_code = 4
 

@@ -11,21 +11,17 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import subprocess
-import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from answerkey.batch import Batcher, Doc, batch_size, concatenate, progress
 from answerkey.build import move_into_place
-from answerkey.compile import INSTALL_HINT, compile_pdf, have_tex
+from answerkey.compile import INSTALL_HINT, have_tex
 from answerkey.derive import Key, derive
 from answerkey.draw import Variant, draw_variants, iter_variants
-from answerkey.errors import AnswerkeyError, CompileError, SpecError, ToolMissing
+from answerkey.errors import AnswerkeyError, SpecError
 from answerkey.jsonout import dumps, scalar
 from answerkey.render import render
 
@@ -108,18 +104,6 @@ class VariantsResult:
     warning: str | None = None
 
 
-def _progress(total: int, enabled: bool) -> tuple[Callable[[], None], Callable[[], None]]:
-    """A rich progress bar on a terminal; silent otherwise (logs and CI stay clean)."""
-    if not enabled:
-        return (lambda: None), (lambda: None)
-    from rich.progress import Progress
-
-    bar = Progress(transient=True)
-    task = bar.add_task("typesetting variants", total=total)
-    bar.start()
-    return (lambda: bar.advance(task)), bar.stop
-
-
 def build_variants(
     spec: Path,
     count: int | None,
@@ -141,98 +125,53 @@ def build_variants(
     typeset = pdf and have_tex()
     warning = None if typeset or not pdf else f"PDFs not made: {INSTALL_HINT}"
     variants: list[Variant] = []
+    jobs = jobs or os.cpu_count() or 1
+    advance, stop = progress(2 * count) if typeset else ((lambda n: None), (lambda: None))
     with (
         tempfile.TemporaryDirectory(prefix=".variants-", dir=target.parent) as tmp,
-        _Typesetter(typeset, 2 * count, jobs) as typesetter,
+        Batcher(Path(tmp), batch_size(count, jobs), jobs, advance) as batcher,
     ):
         work = Path(tmp) / "out"
         work.mkdir()
         rows = []
-        for v in iter_variants(spec, count, seed):
-            variants.append(v)
-            student = students[v.index - 1] if students else None
-            key = derive(v.loaded)
-            rendered = render(
-                key,
-                variant=f"Variant {v.index}",
-                student=(student.name, student.id) if student else None,
-            )
-            folder = work / v.id
-            folder.mkdir()
-            for name, text in (("questions.tex", rendered.questions), ("key.tex", rendered.key)):
-                (folder / name).write_text(text, encoding="utf-8")
-                typesetter.submit(folder / name)  # compiles while the next variant is drawn
-            (folder / "answers.json").write_text(dumps(key), encoding="utf-8")
-            rows.append(
-                {
-                    "variant": v.id,
-                    "seed": v.seed,
-                    "spec_sha256": spec_hash,
-                    "student_name": student.name if student else "",
-                    "student_id": student.id if student else "",
-                    "variables": v.values,
-                    "answers": _answer_columns(key),
-                }
-            )
-        typesetter.finish()
-        if typeset:
-            ids = [v.id for v in variants]
-            combined = {"questions": "all-questions.pdf", "key": "all-keys.pdf"}
-            with ThreadPoolExecutor(2) as pool:
-                list(
-                    pool.map(
-                        lambda kind: _unite(
-                            work, [work / i / f"{kind}.pdf" for i in ids], combined[kind]
-                        ),
-                        combined,
-                    )
+        try:
+            for v in iter_variants(spec, count, seed):
+                variants.append(v)
+                student = students[v.index - 1] if students else None
+                key = derive(v.loaded)
+                rendered = render(
+                    key,
+                    variant=f"Variant {v.index}",
+                    student=(student.name, student.id) if student else None,
                 )
+                folder = work / v.id
+                folder.mkdir()
+                for kind, text in (("key", rendered.key), ("questions", rendered.questions)):
+                    tex = folder / f"{kind}.tex"
+                    tex.write_text(text, encoding="utf-8")
+                    if typeset:  # typeset in batches while the next variants are drawn
+                        batcher.add(kind, Doc(f"{v.id}/{tex.name}", tex, text))
+                (folder / "answers.json").write_text(dumps(key), encoding="utf-8")
+                rows.append(
+                    {
+                        "variant": v.id,
+                        "seed": v.seed,
+                        "spec_sha256": spec_hash,
+                        "student_name": student.name if student else "",
+                        "student_id": student.id if student else "",
+                        "variables": v.values,
+                        "answers": _answer_columns(key),
+                    }
+                )
+            runs = batcher.finish()
+        finally:
+            stop()
+        if typeset:
+            concatenate(runs["questions"], work / "all-questions.pdf")
+            concatenate(runs["key"], work / "all-keys.pdf")
         _write_manifest(work, rows)
-        for leftover in work.glob("v[0-9]*/*"):
-            if leftover.suffix not in {".tex", ".pdf", ".json"}:
-                leftover.unlink()
         move_into_place(work, target)
     return VariantsResult(target, tuple(variants), warning)
-
-
-class _Typesetter:
-    """Compiles documents in the background as they are written, one latexmk per core; an
-    error names its variant (``v007/key.tex: ...``) and stops the rest."""
-
-    def __init__(self, enabled: bool, total: int, jobs: int | None) -> None:
-        self.enabled = enabled
-        self.pool = ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1))
-        self.futures: list[Future[Path]] = []
-        self.advance, self.stop = _progress(total, enabled and sys.stderr.isatty())
-
-    def __enter__(self) -> _Typesetter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self.stop()
-
-    def _one(self, tex: Path) -> Path:
-        try:
-            out = compile_pdf(tex)
-        except CompileError as err:
-            raise CompileError(f"{tex.parent.name}/{err}") from None
-        self.advance()
-        return out
-
-    def submit(self, tex: Path) -> None:
-        if self.enabled:
-            self.futures.append(self.pool.submit(self._one, tex))
-
-    def finish(self) -> None:
-        for future in self.futures:
-            future.result()
-
-
-def _unite(work: Path, pdfs: Sequence[Path], name: str) -> None:
-    if shutil.which("pdfunite") is None:
-        raise ToolMissing("pdfunite is missing: apt-get install -y poppler-utils")
-    subprocess.run(["pdfunite", *map(str, pdfs), str(work / name)], check=True, capture_output=True)
 
 
 def _write_manifest(work: Path, rows: list[dict[str, Any]]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,39 @@ def test_bad_variables(tmp_path: Path, edit: tuple[str, str], message: str) -> N
     assert str(err.value).startswith(f"{spec}:")
 
 
+def _pages(pdf: Path, folder: Path) -> list[bytes]:
+    """The pages of ``pdf`` rendered at 70 dpi, as PNG bytes."""
+    folder.mkdir(parents=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf), str(folder / "p")], check=True)
+    return [p.read_bytes() for p in sorted(folder.glob("p-*.png"))]
+
+
+def test_batched_pdfs_look_like_standalone_builds(tmp_path: Path, tex_available: None) -> None:
+    """Three variants typeset in one TeX run per kind, split: each variant's PDF renders
+    pixel for pixel as its own .tex compiled alone, and the combined PDFs hold every page."""
+    from pypdf import PdfReader
+
+    from answerkey.compile import compile_pdf
+
+    result = build_variants(RANDOM, 3, 5, outdir=tmp_path / "ok")
+    total = {"key": 0, "questions": 0}
+    for v in result.variants:
+        for kind in total:
+            alone = tmp_path / "alone" / v.id / f"{kind}.tex"
+            alone.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(result.directory / v.id / f"{kind}.tex", alone)
+            split = result.directory / v.id / f"{kind}.pdf"
+            want = _pages(compile_pdf(alone, reads_aux=False), tmp_path / "png" / v.id / kind)
+            got = _pages(split, tmp_path / "png" / v.id / f"{kind}-split")
+            assert len(got) == len(want) and got == want, (v.id, kind)
+            total[kind] += len(got)
+    assert len(PdfReader(result.directory / "all-keys.pdf").pages) == total["key"]
+    assert len(PdfReader(result.directory / "all-questions.pdf").pages) == total["questions"]
+    again = build_variants(RANDOM, 3, 5, outdir=tmp_path / "again")
+    for f in sorted(p.relative_to(result.directory) for p in result.directory.rglob("*.pdf")):
+        assert (result.directory / f).read_bytes() == (again.directory / f).read_bytes(), f
+
+
 def test_pdfs_combined_and_failures_named(
     tmp_path: Path, tex_available: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,15 +179,24 @@ def test_pdfs_combined_and_failures_named(
 
     from answerkey import variants as module
 
-    real = module.compile_pdf
+    real = module.render
+    written: dict[str, str] = {}
 
-    def flaky(tex: Path) -> Path:
-        if tex.parent.name == "v002" and tex.name == "key.tex":
-            raise CompileError("key.tex: Undefined control sequence")
-        return real(tex)
+    def broken(key, variant=None, student=None):  # type: ignore[no-untyped-def]
+        rendered = real(key, variant=variant, student=student)
+        if variant == "Variant 2":  # a TeX error in the body of variant 2's key only
+            bad = rendered.key.replace("\\begin{questions}", "\\undefinedmacro\n\\begin{questions}")
+            written["v002"] = bad
+            return type(rendered)(rendered.questions, bad)
+        return rendered
 
-    monkeypatch.setattr(module, "compile_pdf", flaky)
-    with pytest.raises(CompileError, match=r"v002/key\.tex: Undefined control sequence"):
-        build_variants(RANDOM, 2, 5, outdir=tmp_path / "bad")
+    monkeypatch.setattr(module, "render", broken)
+    with pytest.raises(CompileError) as err:
+        build_variants(RANDOM, 3, 5, outdir=tmp_path / "bad")
+    message = str(err.value)
+    assert message.startswith("v002/key.tex: Undefined control sequence"), message
+    assert ": \\undefinedmacro" in message
+    expected = written["v002"].splitlines().index("\\undefinedmacro") + 1
+    assert f"key.tex:{expected}: \\undefinedmacro" in message, "v002's own line is quoted"
     assert not (tmp_path / "bad").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -114,6 +114,21 @@ def split(pdf: Path, docs: Sequence[Doc]) -> None:
             writer.write(out)
 
 
+def split_pages(pdf: Path, outs: Sequence[Path]) -> list[Path]:
+    """Page *i* of ``pdf`` as its own PDF ``outs[i]`` (the snippets: one cropped page each)."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(pdf)
+    if len(reader.pages) != len(outs):
+        raise ValueError(f"{pdf.name} has {len(reader.pages)} pages, not {len(outs)}")
+    for page, target in zip(reader.pages, outs, strict=True):
+        writer = PdfWriter()
+        writer.add_page(page)
+        with target.open("wb") as out:
+            writer.write(out)
+    return list(outs)
+
+
 def concatenate(pdfs: Sequence[Path], target: Path) -> None:
     """The pages of ``pdfs``, in order, as one PDF (no ``/ID``: the same bytes every time)."""
     from pypdf import PdfReader, PdfWriter

@@ -7,33 +7,67 @@ stderr; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import sys
+import unicodedata
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from answerkey import __version__
-from answerkey.errors import AnswerkeyError
+from answerkey import __version__, interrupt
+from answerkey.errors import AnswerkeyError, CompileError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def reports_errors(func: F) -> F:
-    """Turn an :class:`AnswerkeyError` into its message and exit code (traceback with --debug)."""
+def one_line(text: str, keep_newlines: bool = False) -> str:
+    """``text`` safe for a terminal: control and format characters (an escape sequence in a
+    field name, a line break in a value) shown as ``\\x1b``, ``\\n``; a TeX error keeps its
+    two lines."""
+    out = []
+    for char in text:
+        if char == "\n" and keep_newlines:
+            out.append(char)
+        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"answerkey: {message}", err=True)
+    sys.exit(code)
+
+
+class Main(click.Group):
+    """The command group, with one exit path for every error: one line on stderr (a
+    traceback only with ``--debug``), and SIGTERM/SIGINT turned into a clean stop."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+        debug = "--debug" in list(argv)
+        kwargs["standalone_mode"] = False
         try:
-            return func(*args, **kwargs)
+            with interrupt.handled():
+                code = super().main(*args, **kwargs)
         except AnswerkeyError as err:
-            if click.get_current_context().find_root().params.get("debug"):
+            if debug:
                 raise
-            click.echo(f"answerkey: {err}", err=True)
+            keep = isinstance(err, CompileError)
+            _fail(one_line(str(err), keep_newlines=keep), err.exit_code)
+        except click.exceptions.NoArgsIsHelpError as err:
+            click.echo(err.format_message())
             sys.exit(err.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+        except click.ClickException as err:
+            _fail(one_line(err.format_message()), err.exit_code)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            _fail("interrupted", 130)
+        except RecursionError:
+            if debug:
+                raise
+            _fail("the input is nested too deeply to process", 2)
+        sys.exit(code or 0)
 
 
 SPEC = click.argument("spec", type=click.Path(path_type=Path))
@@ -53,7 +87,14 @@ def no_pdf_option(what: str) -> Callable[[F], F]:
     return click.option("--no-pdf", is_flag=True, help=f"Write {what} only, no PDF.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that holds files answerkey did not write (never removing them).",
+)
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="answerkey")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def main(debug: bool) -> None:
@@ -62,7 +103,6 @@ def main(debug: bool) -> None:
 
 @main.command()
 @SPEC
-@reports_errors
 def derive(spec: Path) -> None:
     """Print every answer of SPEC as JSON (schema: docs/answers-json.md)."""
     from answerkey.derive import derive as derive_key
@@ -76,16 +116,14 @@ def derive(spec: Path) -> None:
 @SPEC
 @outdir_option("build/<spec name>")
 @no_pdf_option("the .tex and JSON")
-@reports_errors
-def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
+@FORCE
+def build(spec: Path, outdir: Path | None, no_pdf: bool, force: bool) -> None:
     """Write the question sheet and answer key (.tex, .pdf) and answers.json for SPEC."""
     from answerkey.build import build as run_build
 
-    result = run_build(spec, outdir, pdf=not no_pdf)
+    result = run_build(spec, outdir, pdf=not no_pdf, force=force)
     for name in result.files:
         click.echo(result.directory / name)
-    if result.warning:
-        click.echo(f"answerkey: {result.warning}", err=True)
 
 
 @main.command()
@@ -105,13 +143,15 @@ def build(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
 )
 @click.option("--transparent", is_flag=True, help="PNGs with a transparent background.")
 @outdir_option("build/<spec name>/snippets")
-@reports_errors
-def snippets(spec: Path, formats: str, dpi: int, transparent: bool, outdir: Path | None) -> None:
+@FORCE
+def snippets(
+    spec: Path, formats: str, dpi: int, transparent: bool, outdir: Path | None, force: bool
+) -> None:
     """Write every formula, table and diagram of SPEC's key as a standalone snippet."""
     from answerkey.snippets import write_snippets
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    result = write_snippets(spec, outdir, chosen, dpi, transparent)
+    result = write_snippets(spec, outdir, chosen, dpi, transparent, force)
     click.echo(f"{len(result.snippets)} snippets in {result.directory}")
 
 
@@ -119,12 +159,12 @@ def snippets(spec: Path, formats: str, dpi: int, transparent: bool, outdir: Path
 @SPEC
 @outdir_option("build/<spec name>")
 @no_pdf_option("slides.tex")
-@reports_errors
-def slides(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
+@FORCE
+def slides(spec: Path, outdir: Path | None, no_pdf: bool, force: bool) -> None:
     """Write a Beamer deck of SPEC's worked key: slides.tex and slides.pdf."""
     from answerkey.slides import write_slides
 
-    for path in write_slides(spec, outdir, pdf=not no_pdf):
+    for path in write_slides(spec, outdir, pdf=not no_pdf, force=force):
         click.echo(path)
 
 
@@ -159,7 +199,7 @@ def slides(spec: Path, outdir: Path | None, no_pdf: bool) -> None:
     default=None,
     help="Parallel LaTeX runs (default: one per core).",
 )
-@reports_errors
+@FORCE
 def variants(
     spec: Path,
     count: int | None,
@@ -168,14 +208,13 @@ def variants(
     outdir: Path | None,
     no_pdf: bool,
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Draw randomized variants of SPEC, each with its sheet, key and answers, a manifest."""
     from answerkey.variants import build_variants
 
-    result = build_variants(spec, count, seed, roster, outdir, pdf=not no_pdf, jobs=jobs)
+    result = build_variants(spec, count, seed, roster, outdir, not no_pdf, jobs, force)
     click.echo(f"{len(result.variants)} variants in {result.directory}")
-    if result.warning:
-        click.echo(f"answerkey: {result.warning}", err=True)
 
 
 @main.command()
@@ -197,7 +236,6 @@ def variants(
 @no_pdf_option("marks.csv and the HTML feedback")
 @click.option("--items", "list_items", is_flag=True, help="List the items answers may name.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="LaTeX runs at once.")
-@reports_errors
 def grade(
     spec: Path,
     answers: Path | None,
@@ -237,7 +275,6 @@ def _lms_options(func: F) -> F:
 @main.command()
 @SPEC
 @_lms_options
-@reports_errors
 def moodle(spec: Path, count: int, seed: int, output: Path | None, no_figures: bool) -> None:
     """Write a Moodle XML question bank of SPEC's variants (a category per part)."""
     from answerkey.lms.export import export_moodle
@@ -248,7 +285,6 @@ def moodle(spec: Path, count: int, seed: int, output: Path | None, no_figures: b
 @main.command()
 @SPEC
 @_lms_options
-@reports_errors
 def canvas(spec: Path, count: int, seed: int, output: Path | None, no_figures: bool) -> None:
     """Write a Canvas QTI 1.2 package (zip) of SPEC's variants (a question group per part)."""
     from answerkey.lms.export import export_canvas
@@ -258,7 +294,6 @@ def canvas(spec: Path, count: int, seed: int, output: Path | None, no_figures: b
 
 @main.command()
 @SPEC
-@reports_errors
 def check(spec: Path) -> None:
     """Validate SPEC and compare every network with PyTorch built from SPEC's own fields
     (shapes, weights, biases, MACs, counted parameters); exit 5 on a difference."""

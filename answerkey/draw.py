@@ -151,16 +151,25 @@ def draw_variant(
 
 def iter_variants(spec: Path, count: int, seed: int) -> Iterator[Variant]:
     """Variants 1..count of ``spec`` for master ``seed``, each distinct from the earlier."""
-    located = load_yaml(spec)
+    return iter_located(load_yaml(spec), spec.stem, count, seed)
+
+
+def iter_located(located: Located, name: str, count: int, seed: int) -> Iterator[Variant]:
+    """:func:`iter_variants` of a spec already read; a spec without ``variables:`` is an
+    error at once, not at the first draw."""
     if "variables" not in located.data:
         raise SpecError(
-            str(spec),
+            str(located.path),
             "variables",
             "this spec draws nothing: add a 'variables:' section (see docs/variants.md)",
         )
+    return _draws(located, name, count, seed)
+
+
+def _draws(located: Located, name: str, count: int, seed: int) -> Iterator[Variant]:
     taken: set[tuple[tuple[str, int], ...]] = set()
     for i in range(1, count + 1):
-        v = draw_variant(located, spec.stem, seed, i, taken)
+        v = draw_variant(located, name, seed, i, taken)
         taken.add(tuple(sorted(v.values.items())))
         yield v
 

@@ -35,6 +35,20 @@ class SpecError(AnswerkeyError):
         return f"{where} {self.message}"
 
 
+class UsageError(AnswerkeyError):
+    """A command-line value that cannot be used (an unknown format, a count that does not
+    match the roster)."""
+
+    exit_code = 2
+
+
+class OutputError(AnswerkeyError):
+    """The output folder cannot be used as asked: it is a file, it holds files answerkey did
+    not write (without ``--force``), or writing failed (no space, no permission)."""
+
+    exit_code = 2
+
+
 class CompileError(AnswerkeyError):
     """LaTeX failed: carries the first TeX error and the generated line it points at."""
 

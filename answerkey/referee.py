@@ -211,9 +211,7 @@ def check_network(
         at = {size_symbol(k): v for k, v in values.items()}
         ours = _ours(analysis, at)
         try:
-            theirs: list[Measured | None] = list(
-                measure(_substituted(raw_network, values), bias)
-            )
+            theirs: list[Measured | None] = list(measure(_substituted(raw_network, values), bias))
             problem = None
         except Exception as err:  # PyTorch refusing the layer is a finding, not a crash
             theirs, problem = [], f"PyTorch could not run it: {str(err).splitlines()[0][:120]}"
@@ -266,9 +264,7 @@ def format_report(rows: list[CheckRow]) -> str:
     lines = [head + "  verdict", "-" * (len(head) + 9)]
     for r in rows:
         m = r.ours
-        cells = (
-            f"{m.shape!s:<18} " + " ".join(f"{c:>14}" for c in m.counts) if m else " " * 18
-        )
+        cells = f"{m.shape!s:<18} " + " ".join(f"{c:>14}" for c in m.counts) if m else " " * 18
         if r.ok:
             verdict_text = "ok"
         elif r.problem:

@@ -5,17 +5,18 @@ diagrams the key and the snippets use.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from answerkey.compile import INSTALL_HINT, compile_pdf, have_tex
+from answerkey.build import default_outdir
+from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
-from answerkey.errors import ToolMissing
 from answerkey.latex import escape
 from answerkey.load import load_spec
+from answerkey.outputs import OutputFolder
 from answerkey.render import answer_view, environment, step_view
+from answerkey.tools import require_tex
 
 FRAME_WEIGHT = 7  # lines per frame: a formula weighs its lines, a table or a diagram 5
 QUESTION_CHARS = 180  # a question costs one line of the first frame per this many characters
@@ -115,24 +116,18 @@ def render_slides(key: Key) -> str:
     )
 
 
-def write_slides(spec: Path, outdir: Path | None = None, pdf: bool = True) -> list[Path]:
-    """Write ``slides.tex`` (and ``slides.pdf``) into ``build/<spec>/``, beside the key."""
-    text = render_slides(derive(load_spec(spec)))
-    target = outdir or Path("build") / spec.stem
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".slides-", dir=target) as tmp:
-        work = Path(tmp) / "out"
-        work.mkdir()
-        (work / "slides.tex").write_text(text, encoding="utf-8")
-        names = ["slides.tex"]
+def write_slides(
+    spec: Path, outdir: Path | None = None, pdf: bool = True, force: bool = False
+) -> list[Path]:
+    """Write ``slides.tex`` (and ``slides.pdf``) into ``build/<spec>/``, beside the key; with
+    ``pdf=False`` an earlier ``slides.pdf`` there is removed, so no stale deck stays."""
+    loaded = load_spec(spec)
+    if pdf:
+        require_tex()
+    text = render_slides(derive(loaded))
+    names = ["slides.tex", "slides.pdf"] if pdf else ["slides.tex"]
+    with OutputFolder(outdir or default_outdir(spec), "slides", force, [spec]) as out:
+        (out.stage / "slides.tex").write_text(text, encoding="utf-8")
         if pdf:
-            if not have_tex():
-                raise ToolMissing(INSTALL_HINT)
-            compile_pdf(work / "slides.tex")
-            names.append("slides.pdf")
-        written = []
-        for name in names:
-            dest = target / name
-            (work / name).replace(dest)
-            written.append(dest)
-    return written
+            compile_pdf(out.stage / "slides.tex")
+        return out.commit(names)

@@ -9,9 +9,7 @@ Each snippet is a ``.tex`` body that can be ``\\input`` into any article or Beam
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,16 +17,18 @@ from pathlib import Path
 
 import jinja2
 
-from answerkey.build import move_into_place
+from answerkey.batch import split_pages
+from answerkey.build import default_outdir
 from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
-from answerkey.errors import AnswerkeyError, ToolMissing
+from answerkey.errors import AnswerkeyError, UsageError
 from answerkey.load import load_spec
+from answerkey.outputs import OutputFolder
 from answerkey.render import FIGURE_PACKAGES, answer_view, environment, step_view
+from answerkey.tools import require_poppler, require_tex
 from derivations.answers import Step
 
 FORMATS = ("tex", "pdf", "svg", "png")
-POPPLER_HINT = "poppler-utils is not installed: apt-get install -y poppler-utils"
 
 
 @dataclass(frozen=True)
@@ -144,37 +144,18 @@ def preamble(snippets: Sequence[Snippet]) -> str:
 
 
 def _poppler(*args: str) -> None:
-    if shutil.which(args[0]) is None:
-        raise ToolMissing(POPPLER_HINT)
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AnswerkeyError(f"{args[0]} failed: {proc.stderr.strip()[:300]}")
 
 
-def _convert(
-    pdf: Path, page: int, stem: Path, formats: set[str], dpi: int, transparent: bool
-) -> None:
-    p = str(page)
-    if "pdf" in formats:
-        _poppler("pdfseparate", "-f", p, "-l", p, str(pdf), f"{stem}.pdf")
+def _convert(pdf: Path, stem: Path, formats: set[str], dpi: int, transparent: bool) -> None:
+    """One snippet's own (one-page) PDF as SVG and PNG."""
     if "svg" in formats:
-        _poppler("pdftocairo", "-svg", "-f", p, "-l", p, str(pdf), f"{stem}.svg")
+        _poppler("pdftocairo", "-svg", str(pdf), f"{stem}.svg")
     if "png" in formats:
         extra = ["-transp"] if transparent else []
-        _poppler(
-            "pdftocairo",
-            "-png",
-            "-singlefile",
-            "-r",
-            str(dpi),
-            *extra,
-            "-f",
-            p,
-            "-l",
-            p,
-            str(pdf),
-            str(stem),
-        )
+        _poppler("pdftocairo", "-png", "-singlefile", "-r", str(dpi), *extra, str(pdf), str(stem))
 
 
 def _index(snippets: Sequence[Snippet], formats: Sequence[str], title: str) -> str:
@@ -198,44 +179,46 @@ def write_snippets(
     formats: Sequence[str] = FORMATS,
     dpi: int = 300,
     transparent: bool = False,
+    force: bool = False,
 ) -> SnippetResult:
     """Write ``build/<spec>/snippets/``: each snippet in ``formats``, ``preamble.tex``, and
-    ``index.html`` (when PNGs are made). Built in a temporary directory, moved into place."""
+    ``index.html`` (when PNGs are made). Built in a staging folder, moved into place."""
     unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise AnswerkeyError(f"unknown format(s) {sorted(unknown)}; choose from {FORMATS}")
+    if unknown or not formats:
+        raise UsageError(f"unknown format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
     loaded = load_spec(spec)
+    wanted = set(formats) - {"tex"}
+    if wanted:
+        require_tex()
+    if wanted & {"svg", "png"}:
+        require_poppler()
     snippets = collect(derive(loaded))
-    target = outdir or Path("build") / spec.stem / "snippets"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".snippets-", dir=target.parent) as tmp:
-        work = Path(tmp) / "out"
-        work.mkdir()
+    target = outdir or default_outdir(spec) / "snippets"
+    names = ["preamble.tex"]
+    with OutputFolder(target, "snippets", force, [spec]) as out:
+        work = out.stage
         (work / "preamble.tex").write_text(preamble(snippets), encoding="utf-8")
         for s in snippets:
             (work / f"{s.name}.tex").write_text(s.body + "\n", encoding="utf-8")
-        wanted = set(formats) - {"tex"}
         if wanted:
             doc = environment().get_template("snippets.tex.j2").render(snippets=snippets)
             (work / "all-snippets.tex").write_text(doc, encoding="utf-8")
-            pdf = compile_pdf(work / "all-snippets.tex", reads_aux=False)
+            pdfs = split_pages(
+                compile_pdf(work / "all-snippets.tex", reads_aux=False),
+                [work / f"{s.name}.pdf" for s in snippets],
+            )
             with ThreadPoolExecutor() as pool:
                 list(
                     pool.map(
-                        lambda item: _convert(
-                            pdf, item[0], work / item[1].name, wanted, dpi, transparent
-                        ),
-                        enumerate(snippets, 1),
+                        lambda p: _convert(p, p.with_suffix(""), wanted, dpi, transparent), pdfs
                     )
                 )
-            for leftover in work.glob("all-snippets.*"):
-                leftover.unlink()
+        for ext in sorted(set(formats)):
+            names += [f"{s.name}.{ext}" for s in snippets]
         if "png" in wanted:
             (work / "index.html").write_text(
                 _index(snippets, formats, loaded.spec.title), encoding="utf-8"
             )
-        if "tex" not in formats:
-            for s in snippets:
-                (work / f"{s.name}.tex").unlink()
-        move_into_place(work, target)
-    return SnippetResult(target, tuple(snippets))
+            names.append("index.html")
+        out.commit(names)
+    return SnippetResult(out.target, tuple(snippets))

@@ -18,7 +18,7 @@ from answerkey.spec_network import NetworkSpec
 from answerkey.spec_questions import AnyQuestion, Context
 from answerkey.yamlpos import Loc, Located, dotted
 from derivations.conventions import Conventions
-from derivations.fields import Positive, Strict, Text, fail
+from derivations.fields import Paragraph, Positive, Strict, Text, fail
 from derivations.network import Analysis, analyze
 from derivations.shapes import DerivationError
 
@@ -47,8 +47,8 @@ class PartSpec(Strict):
 
     id: Text
     points: Positive | None = None
-    text: Text
-    note: Text | None = None
+    text: Paragraph
+    note: Paragraph | None = None
     ask: list[AnyQuestion] = Field(default_factory=list)
     subparts: list[PartSpec] = Field(default_factory=list)
     rubric: dict[str, float] | None = None  # answerkey grade: item-id pattern → points
@@ -73,8 +73,8 @@ class PartSpec(Strict):
 class ProblemSpec(Strict):
     id: Text
     title: Text
-    text: Text = ""
-    note: Text | None = None
+    text: Paragraph = ""
+    note: Paragraph | None = None
     points: Positive | None = None
     conventions: ConventionsSpec | None = None
     networks: dict[str, NetworkSpec] = Field(default_factory=dict)
@@ -97,7 +97,7 @@ class Spec(Strict):
     title: Text
     course: Text | None = None
     date: Text | None = None
-    instructions: Text | None = None
+    instructions: Paragraph | None = None
     conventions: ConventionsSpec = ConventionsSpec()
     problems: list[ProblemSpec] = Field(min_length=1)
     variables: dict[str, Any] = Field(default_factory=dict)  # see answerkey.variables

@@ -45,9 +45,7 @@ class ParallelSpec(Strict):
 if TYPE_CHECKING:
     AnyLayer = LayerKind | ParallelSpec
 else:
-    AnyLayer = Annotated[
-        Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")
-    ]
+    AnyLayer = Annotated[Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")]
 BranchSpec.model_rebuild()
 
 

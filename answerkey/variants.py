@@ -7,56 +7,27 @@ checked); the same spec and seed always give the same bytes here.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from answerkey.batch import Batcher, Doc, batch_size, concatenate, progress
-from answerkey.build import move_into_place
-from answerkey.compile import INSTALL_HINT, have_tex
+from answerkey.build import default_outdir
 from answerkey.derive import Key, derive
-from answerkey.draw import Variant, draw_variants, iter_variants
-from answerkey.errors import AnswerkeyError, SpecError
+from answerkey.draw import Variant, draw_variants, iter_located
+from answerkey.errors import UsageError
 from answerkey.jsonout import dumps, scalar
+from answerkey.outputs import OutputFolder
 from answerkey.render import render
+from answerkey.roster import read_roster
+from answerkey.tools import require_tex
+from answerkey.yamlpos import load_yaml
 
 __all__ = ["Variant", "build_variants", "draw_variants", "read_roster"]
-
-
-@dataclass(frozen=True)
-class Student:
-    name: str
-    id: str
-
-
-def read_roster(path: Path) -> list[Student]:
-    """Students from a CSV with ``name`` and ``id`` columns (or the first two columns)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise SpecError(str(path), None, f"cannot read the roster: {err.strerror}") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise SpecError(str(path), None, "the roster is empty")
-    head = [h.strip().lower() for h in rows[0]]
-    if "name" in head:
-        ni, ii = head.index("name"), head.index("id") if "id" in head else None
-        body = rows[1:]
-    else:
-        ni, ii, body = 0, 1, rows
-    students = [
-        Student(r[ni].strip(), r[ii].strip() if ii is not None and ii < len(r) else "")
-        for r in body
-        if r and r[ni].strip()
-    ]
-    if not students:
-        raise SpecError(str(path), None, "the roster lists no students")
-    return students
 
 
 DETAILED = {"params", "ops", "same_padding", "output_shapes"}
@@ -97,11 +68,23 @@ def _csv_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(cell: Any) -> str:
+    """A CSV cell that a spreadsheet shows as text: a text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return would be run as a formula (CSV injection; OWASP), so it
+    gets a leading ``'``. Numbers, negative ones included, stay numbers."""
+    text = str(cell)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 @dataclass(frozen=True)
 class VariantsResult:
     directory: Path
     variants: tuple[Variant, ...]
-    warning: str | None = None
 
 
 def build_variants(
@@ -112,30 +95,35 @@ def build_variants(
     outdir: Path | None = None,
     pdf: bool = True,
     jobs: int | None = None,
+    force: bool = False,
 ) -> VariantsResult:
-    """Write every variant's sheet, key and answers, the combined PDFs and the manifest."""
+    """Write every variant's sheet, key and answers, the combined PDFs and the manifest.
+
+    Raises :class:`SpecError` (spec or roster), :class:`UsageError`, :class:`ToolMissing`,
+    :class:`OutputError` or :class:`CompileError`; nothing is written unless all succeed.
+    """
     students = read_roster(roster) if roster else []
     if count is None:
         count = len(students) or 1
     if students and len(students) != count:
-        raise AnswerkeyError(f"the roster lists {len(students)} students but --count is {count}")
-    spec_hash = hashlib.sha256(spec.read_bytes()).hexdigest()
-    target = outdir or Path("build") / spec.stem / "variants"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    typeset = pdf and have_tex()
-    warning = None if typeset or not pdf else f"PDFs not made: {INSTALL_HINT}"
+        raise UsageError(f"the roster lists {len(students)} students but --count is {count}")
+    located = load_yaml(spec)
+    drawn = iter_located(located, spec.stem, count, seed)
+    if pdf:
+        require_tex()
     variants: list[Variant] = []
     jobs = jobs or os.cpu_count() or 1
-    advance, stop = progress(2 * count) if typeset else ((lambda n: None), (lambda: None))
+    advance, stop = progress(2 * count) if pdf else ((lambda n: None), (lambda: None))
+    inputs = [spec, *([roster] if roster else [])]
+    target = outdir or default_outdir(spec) / "variants"
     with (
-        tempfile.TemporaryDirectory(prefix=".variants-", dir=target.parent) as tmp,
-        Batcher(Path(tmp), batch_size(count, jobs), jobs, advance) as batcher,
+        OutputFolder(target, "variants", force, inputs) as out,
+        Batcher(out.stage, batch_size(count, jobs), jobs, advance) as batcher,
     ):
-        work = Path(tmp) / "out"
-        work.mkdir()
+        work = out.stage  # the batches' own .tex and .pdf stay here, uncommitted
         rows = []
         try:
-            for v in iter_variants(spec, count, seed):
+            for v in drawn:
                 variants.append(v)
                 student = students[v.index - 1] if students else None
                 key = derive(v.loaded)
@@ -149,14 +137,14 @@ def build_variants(
                 for kind, text in (("key", rendered.key), ("questions", rendered.questions)):
                     tex = folder / f"{kind}.tex"
                     tex.write_text(text, encoding="utf-8")
-                    if typeset:  # typeset in batches while the next variants are drawn
+                    if pdf:  # typeset in batches while the next variants are drawn
                         batcher.add(kind, Doc(f"{v.id}/{tex.name}", tex, text))
                 (folder / "answers.json").write_text(dumps(key), encoding="utf-8")
                 rows.append(
                     {
                         "variant": v.id,
                         "seed": v.seed,
-                        "spec_sha256": spec_hash,
+                        "spec_sha256": located.sha256,
                         "student_name": student.name if student else "",
                         "student_id": student.id if student else "",
                         "variables": v.values,
@@ -166,12 +154,14 @@ def build_variants(
             runs = batcher.finish()
         finally:
             stop()
-        if typeset:
+        names = [v.id for v in variants] + ["variants.csv", "variants.json"]
+        if pdf:
             concatenate(runs["questions"], work / "all-questions.pdf")
             concatenate(runs["key"], work / "all-keys.pdf")
+            names += ["all-keys.pdf", "all-questions.pdf"]
         _write_manifest(work, rows)
-        move_into_place(work, target)
-    return VariantsResult(target, tuple(variants), warning)
+        out.commit(sorted(names))
+    return VariantsResult(out.target, tuple(variants))
 
 
 def _write_manifest(work: Path, rows: list[dict[str, Any]]) -> None:
@@ -186,12 +176,12 @@ def _write_manifest(work: Path, rows: list[dict[str, Any]]) -> None:
                 answers.append(k)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        ["variant", "seed", "spec_sha256", "student_name", "student_id", *variables, *answers]
-    )
+    header = ["variant", "seed", "spec_sha256", "student_name", "student_id", *variables]
+    writer.writerow([spreadsheet_safe(c) for c in [*header, *answers]])
     for r in rows:
         writer.writerow(
-            [
+            spreadsheet_safe(c)
+            for c in [
                 r["variant"],
                 r["seed"],
                 r["spec_sha256"],

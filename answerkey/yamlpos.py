@@ -9,6 +9,9 @@ than :data:`MAX_BYTES` are refused before parsing.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ class Located:
 
     path: Path
     data: Any
+    sha256: str = ""  # of the bytes read
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
 
@@ -109,23 +113,47 @@ def _dotted(loc: Loc) -> str:
     return text
 
 
+def read_regular(path: Path, limit: int, what: str = "spec") -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes.
+
+    A FIFO, a device (``/dev/zero``), a directory or a socket is refused before it is read,
+    so that no input can hang the run or fill the memory; raises :class:`SpecError`.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SpecError(str(path), None, "no such file") from None
+    except OSError as err:
+        raise SpecError(str(path), None, f"cannot read the {what}: {err.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise SpecError(str(path), None, f"is a directory; give the path of the {what} file")
+    if not stat.S_ISREG(mode):
+        raise SpecError(str(path), None, f"is not a regular file; the {what} must be one")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as err:
+        raise SpecError(str(path), None, f"cannot read the {what}: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since the check above
+            raise SpecError(str(path), None, f"is not a regular file; the {what} must be one")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        size = max(path.stat().st_size, len(data))
+        raise SpecError(
+            str(path), None, f"the file is {size:,} bytes; a {what} may be at most {limit:,}"
+        )
+    return data
+
+
 def load_yaml(path: Path) -> Located:
     """Read ``path`` as YAML with positions; raise :class:`SpecError` on any problem."""
-    if not path.exists():
-        raise SpecError(str(path), None, "no such file")
-    if path.is_dir():
-        raise SpecError(str(path), None, "is a directory; give the path of a .yaml spec")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise SpecError(
-            str(path), None, f"the file is {size:,} bytes; a spec may be at most {MAX_BYTES:,}"
-        )
+    data = read_regular(path, MAX_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         reason = f"not UTF-8 text ({err.reason} at byte {err.start})"
         raise SpecError(str(path), None, reason) from None
-    located = Located(path, None)
+    located = Located(path, None, hashlib.sha256(data).hexdigest())
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()

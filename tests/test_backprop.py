@@ -86,7 +86,7 @@ def steps(answer: object) -> dict[str, sp.Basic]:
     return {s.label: s.formula.rhs for s in answer.steps}  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("activation", "size"), itertools.product(ACTIVATIONS, SIZES))
+@pytest.mark.parametrize(("activation", "size"), list(itertools.product(ACTIVATIONS, SIZES)))
 def test_jacobians_equal_elementwise_differentiation(
     activation: str, size: tuple[int, int]
 ) -> None:
@@ -181,7 +181,7 @@ def _numeric(expr: sp.Basic, values: dict[sp.MatrixSymbol, object]) -> object:
 
 
 @torch_only
-@pytest.mark.parametrize(("activation", "size"), itertools.product(ACTIVATIONS, SIZES))
+@pytest.mark.parametrize(("activation", "size"), list(itertools.product(ACTIVATIONS, SIZES)))
 def test_jacobians_equal_autograd(activation: str, size: tuple[int, int]) -> None:
     import torch
     from torch.autograd.functional import jacobian
@@ -208,7 +208,7 @@ def test_jacobians_equal_autograd(activation: str, size: tuple[int, int]) -> Non
 
 
 @torch_only
-@pytest.mark.parametrize(("activation", "size"), itertools.product(ACTIVATIONS, SIZES))
+@pytest.mark.parametrize(("activation", "size"), list(itertools.product(ACTIVATIONS, SIZES)))
 def test_gradients_equal_autograd_of_a_loss(activation: str, size: tuple[int, int]) -> None:
     """MSE for every activation; cross-entropy for softmax, where δ = a − y."""
     import torch

@@ -81,9 +81,14 @@ def pdftotext(pdf: Path) -> str:
 def test_every_spec_compiles(built: dict[str, Path]) -> None:
     for stem, target in built.items():
         names = sorted(p.name for p in target.iterdir())
-        assert names == ["answers.json", "key.pdf", "key.tex", "questions.pdf", "questions.tex"], (
-            stem
-        )
+        assert names == [
+            ".answerkey",
+            "answers.json",
+            "key.pdf",
+            "key.tex",
+            "questions.pdf",
+            "questions.tex",
+        ], stem
 
 
 KEY_NUMBERS = [
@@ -176,9 +181,16 @@ def test_tex_error_quotes_the_generated_line(tmp_path: Path, tex_available: None
     assert "bad.tex:4: \\undefinedmacro" in str(err.value)
 
 
-def test_no_tex_writes_tex_and_says_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_tex_is_exit_4_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from answerkey.errors import ToolMissing
+
     monkeypatch.setenv("PATH", str(tmp_path))  # no pdflatex on this PATH
     assert shutil.which("pdflatex") is None
-    result = build(ROOT / "specs" / "homework3.yaml", tmp_path / "out")
+    with pytest.raises(ToolMissing, match="apt-get install") as err:
+        build(ROOT / "specs" / "homework3.yaml", tmp_path / "out")
+    assert err.value.exit_code == 4
+    assert not (tmp_path / "out").exists()
+    result = build(ROOT / "specs" / "homework3.yaml", tmp_path / "out", pdf=False)
     assert set(result.files) == {"answers.json", "key.tex", "questions.tex"}
-    assert result.warning is not None and "apt-get install" in result.warning

@@ -70,7 +70,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     a = build_variants(RANDOM, 4, 11, outdir=tmp_path / "a", pdf=False)
     b = build_variants(RANDOM, 4, 11, outdir=tmp_path / "b", pdf=False)
     files = sorted(p.relative_to(a.directory) for p in a.directory.rglob("*") if p.is_file())
-    assert len(files) == 4 * 3 + 2
+    assert len(files) == 4 * 3 + 2 + 1  # and the marker
     for f in files:
         assert (a.directory / f).read_bytes() == (b.directory / f).read_bytes(), f
     manifest = json.loads((a.directory / "variants.json").read_text())
@@ -162,6 +162,7 @@ def test_pdfs_combined_and_failures_named(
     result = build_variants(RANDOM, 2, 5, outdir=tmp_path / "ok")
     names = sorted(p.name for p in result.directory.iterdir())
     assert names == [
+        ".answerkey",
         "all-keys.pdf",
         "all-questions.pdf",
         "v001",

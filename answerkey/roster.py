@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from answerkey.errors import SpecError
-from answerkey.spec_types import CONTROL, LINE_BREAKS
 from answerkey.yamlpos import read_regular
+from derivations.fields import CONTROL, LINE_BREAKS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -20,12 +19,12 @@ from typing import Any
 import jinja2
 
 import templates
-from answerkey.build import move_into_place
 from answerkey.compile import compile_all
 from answerkey.grading.grade import Marked
 from answerkey.grading.mark import Mark
 from answerkey.latex import escape
 from answerkey.mathjax import mathjax
+from answerkey.outputs import OutputFolder
 from answerkey.render import environment
 from answerkey.snippets import slug
 
@@ -152,10 +151,10 @@ def feedback_tex(m: Marked) -> str:
 def write_report(
     marked: Sequence[Marked], target: Path, pdf: bool, jobs: int | None = None
 ) -> Path:
-    """Write ``marks.csv`` and ``feedback/`` into ``target`` (replaced whole, never half)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{target.name}-", dir=target.parent) as tmp:
-        work = Path(tmp) / "out"
+    """Write ``marks.csv`` and ``feedback/`` into ``target`` (each replaced whole, never half;
+    see :class:`~answerkey.outputs.OutputFolder`)."""
+    with OutputFolder(target, "grade") as out:
+        work = out.stage
         (work / "feedback").mkdir(parents=True)
         (work / "marks.csv").write_text(marks_csv(marked), encoding="utf-8")
         texs = []
@@ -170,5 +169,5 @@ def write_report(
             for leftover in (work / "feedback").iterdir():
                 if leftover.suffix not in (".html", ".pdf"):
                     leftover.unlink()
-        move_into_place(work, target)
+        out.commit(["feedback", "marks.csv"])
     return target

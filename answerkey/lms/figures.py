@@ -18,7 +18,8 @@ from answerkey.derive import Key
 from answerkey.errors import ToolMissing
 from answerkey.lms.content import Figure
 from answerkey.render import environment
-from answerkey.snippets import POPPLER_HINT, Snippet, collect, preamble
+from answerkey.snippets import Snippet, collect, preamble
+from answerkey.tools import POPPLER_HINT
 
 DPI = 110
 

@@ -7,12 +7,13 @@ templates only place them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from answerkey.latex import escape, shape_tex, tex
 from derivations.activations import activation
-from derivations.answers import Graph
+from derivations.answers import ComputeGraphFigure, Figure, ModuleGraphFigure
 from derivations.layers import LayerKind, LayerResult
 from derivations.network import Analysis, JoinResult, Parallel
 
@@ -128,7 +129,7 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def compute_graph(graph: Graph) -> dict[str, str]:
+def compute_graph(graph: ComputeGraphFigure) -> dict[str, str]:
     """The perceptron graph's labels: node symbols and edge sizes, as LaTeX."""
     sym = {nid: tex(s) for nid, s, _ in graph.nodes}
     size = {src: r" \times ".join(str(d) for d in dims) for src, _, dims in graph.edges}
@@ -145,3 +146,37 @@ def compute_graph(graph: Graph) -> dict[str, str]:
         "e_mm": size["mm"],
         "e_f": size["f"],
     }
+
+
+def _graph_json(graph: ComputeGraphFigure) -> dict[str, Any]:
+    return {
+        "graph": {
+            "nodes": [{"id": i, "tex": tex(sym), "role": role} for i, sym, role in graph.nodes],
+            "edges": [{"from": a, "to": b, "size": list(size)} for a, b, size in graph.edges],
+        }
+    }
+
+
+TIKZ = (r"\usepackage{tikz}", r"\usetikzlibrary{arrows.meta}")
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """How one type of figure is presented: its template (``fragments/<name>.tex.j2``, also
+    ``views/<name>.tex.j2`` in the key), the LaTeX packages the template needs, the layout
+    the template reads (``answer.layout``), and its extra fields in ``answers.json``."""
+
+    packages: tuple[str, ...]
+    layout: Callable[[Any], dict[str, Any]]
+    json: Callable[[Any], dict[str, Any]]
+
+
+FIGURES: dict[type, FigureKind] = {
+    ModuleGraphFigure: FigureKind(TIKZ, lambda f: module_graph(f.analysis), lambda f: {}),
+    ComputeGraphFigure: FigureKind(TIKZ, compute_graph, _graph_json),
+}
+"""Every figure type an answer may carry, by its class (:mod:`derivations.answers`)."""
+
+
+def figure_kind(figure: Figure) -> FigureKind:
+    return FIGURES[type(figure)]

@@ -14,6 +14,7 @@ import sympy as sp
 
 from answerkey import __version__
 from answerkey.derive import Key, KeyedPart
+from answerkey.figures import figure_kind
 from answerkey.latex import shape_tex, step_tex, tex
 from derivations.answers import Answer, Step, Table
 from derivations.formula import int_value
@@ -72,16 +73,13 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         out["value_tex"] = shape_tex(answer.value)
     if answer.table is not None:
         out["table"] = _table(answer.table)
-    if answer.figure:
-        out["figure"] = answer.figure
-    if answer.graph is not None:
-        g = answer.graph
-        out["graph"] = {
-            "nodes": [{"id": i, "tex": tex(sym), "role": role} for i, sym, role in g.nodes],
-            "edges": [{"from": a, "to": b, "size": list(size)} for a, b, size in g.edges],
-        }
-    for key, val in answer.extra:
-        out[key] = tex(val) if key == "sum" else scalar(val)
+    if answer.figure is not None:
+        out["figure"] = answer.figure.name
+        out.update(figure_kind(answer.figure).json(answer.figure))
+    if answer.sum is not None:
+        out["sum"] = tex(answer.sum)
+    for also in answer.also:
+        out[also.name] = scalar(also.value)
     return out
 
 

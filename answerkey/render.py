@@ -18,7 +18,7 @@ import sympy as sp
 
 import templates
 from answerkey.derive import Key, KeyedPart
-from answerkey.figures import compute_graph, module_graph
+from answerkey.figures import figure_kind
 from answerkey.latex import chain_parts, escape, shape_tex, step_tex, tex
 from derivations.answers import Answer, Cell, Step, Table
 from derivations.shapes import Shape
@@ -144,9 +144,6 @@ def _table_view(table: Table) -> dict[str, Any]:
     }
 
 
-NO_RESULT = {"shape_table", "compare", "describe"}
-
-
 def answer_view(answer: Answer) -> dict[str, Any]:
     steps, declared = declarations(answer.steps)
     sums = [s for s in steps if sum_lines(s) is not None]
@@ -161,18 +158,16 @@ def answer_view(answer: Answer) -> dict[str, Any]:
         "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else "",
         "result": None,
         "total": None,
-        "figure": answer.figure,
+        "figure": answer.figure.name if answer.figure else None,
     }
-    if answer.value is not None and answer.kind not in NO_RESULT:
+    if answer.value is not None and answer.headline:
         view["result"] = (
             shape_tex(answer.value) if isinstance(answer.value, Shape) else tex(answer.value)
         )
     if answer.table is not None:
         view["table"] = _table_view(answer.table)
-    if answer.figure == "module-graph" and answer.analysis is not None:
-        view["graph_layout"] = module_graph(answer.analysis)
-    if answer.graph is not None:
-        view["compute_graph"] = compute_graph(answer.graph)
+    if answer.figure is not None:
+        view["layout"] = figure_kind(answer.figure).layout(answer.figure)
     return view
 
 

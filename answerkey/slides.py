@@ -52,8 +52,8 @@ def _items(part: KeyedPart) -> Iterator[Item]:
         if answer.table is not None:
             body = env.get_template("fragments/tabular.tex.j2").render(answer=view).strip()
             yield Item(FIT.format(body), 5)
-        if answer.figure:
-            body = env.get_template(f"fragments/{answer.figure}.tex.j2").render(answer=view)
+        if answer.figure is not None:
+            body = env.get_template(f"fragments/{answer.figure.name}.tex.j2").render(answer=view)
             yield Item(FIT.format(body.strip()), 5)
         for step in answer.steps:
             sv = step_view(step)

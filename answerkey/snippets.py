@@ -48,24 +48,12 @@ def slug(text: str) -> str:
     return text[:40].strip("-") or "item"
 
 
-ROLES = {
-    "W": "params",
-    "b": "biases",
-    "MAC": "ops",
-    "OPS": "ops",
-    "FLOP": "ops",
-    "C_out": "depth",
-    "P": "padding",
-}
-
-
 def _name(step: Step, fallback: str) -> str:
     """``conv-2-output``, ``h-1-params``: the step's label and what its left side is."""
-    lhs = str(step.formula.lhs)
-    role = "output" if "H_out" in lhs or "W_out" in lhs else ROLES.get(lhs, "")
+    role = step.role or ""
     label = step.label or fallback
-    if role in ("params", "biases"):
-        label = re.sub(r"\s+(weights|biases)$", "", label)
+    if role:  # "H-1 weights" with role params is h-1-params
+        label = re.sub(r"\s+(weights|biases|buffers)$", "", label)
     return slug(f"{label} {role}" if role and label != "Total" else label)
 
 
@@ -100,11 +88,10 @@ def _part_snippets(part: KeyedPart, stem: str, title: str) -> Iterator[Snippet]:
         if answer.table is not None:
             body = env.get_template("fragments/tabular.tex.j2").render(answer=view)
             yield Snippet(f"{stem}-table", "table", f"{title}: table", body.strip())
-        if answer.figure:
-            body = env.get_template(f"fragments/{answer.figure}.tex.j2").render(answer=view)
-            yield Snippet(
-                f"{stem}-{answer.figure}", "graph", f"{title}: {answer.figure}", body.strip()
-            )
+        if answer.figure is not None:
+            name = answer.figure.name
+            body = env.get_template(f"fragments/{name}.tex.j2").render(answer=view)
+            yield Snippet(f"{stem}-{name}", "graph", f"{title}: {name}", body.strip())
     for sub in part.subparts:
         yield from _part_snippets(sub, f"{stem}{slug(sub.spec.id)}", sub.label)
 

@@ -30,10 +30,6 @@ from answerkey.yamlpos import load_yaml
 __all__ = ["Variant", "build_variants", "draw_variants", "read_roster"]
 
 
-DETAILED = {"params", "ops", "same_padding", "output_shapes"}
-"""Question kinds whose every step (each layer's count) gets a manifest column."""
-
-
 def _answer_columns(key: Key) -> dict[str, Any]:
     """Every answer value a grader marks from: headline values, each table cell, and each
     layer's count where a question asks per layer."""
@@ -54,7 +50,7 @@ def _answer_columns(key: Key) -> dict[str, Any]:
                         put(f"{head} {row[0]} {column}".strip(), scalar(cell))
             elif answer.value is not None:
                 put(head, scalar(answer.value))
-            if answer.kind in DETAILED:
+            if answer.step_columns:
                 for step in answer.steps:
                     put(f"{head} {step.label}", scalar(step.formula.value))
     return out

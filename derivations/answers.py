@@ -1,20 +1,27 @@
-"""What a question's answer is made of: steps of working, a value, a reason, maybe a table.
+"""What a question's answer is made of: steps of working, a value, a reason, maybe a table or
+a figure, and the hints that tell every output how to present it.
 
 These are data, not LaTeX: the renderer prints them through the project's SymPy printer, the
 JSON writer serialises them, and the tests evaluate them. Text fields are plain Unicode
-sentences; the renderer escapes them.
+sentences; the renderer escapes them. The presentation hints (``headline``,
+``step_columns``, :attr:`Step.role`, the typed ``figure``) are what rendering, JSON,
+snippets, slides, the notebook and the variants manifest read, so that none of them needs to
+know which kind of question an answer came from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import ClassVar, Literal, Union
 
 import sympy as sp
 
 from derivations.formula import Formula
 from derivations.network import Analysis
 from derivations.shapes import Shape
+
+Role = Literal["params", "biases", "buffers", "ops", "output", "depth", "padding"]
+"""What a step's left side is, for naming it (``conv-2-output``, ``h-1-params``)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class Step:
     note: str | None = None
     shape: tuple[int, ...] | None = None  # the matrix size of the left-hand side, if a matrix
     cite: str | None = None  # the identity or rule this line uses
+    role: Role | None = None
 
 
 Cell = Union[str, sp.Expr, Shape, None]
@@ -42,23 +50,47 @@ class Table:
     total: tuple[Cell, ...] | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class ModuleGraphFigure:
+    """A figure: the analysed network drawn as a module graph (input at the bottom, a column
+    per parallel branch, each box with its layer and output size)."""
+
+    analysis: Analysis
+    name: ClassVar[str] = "module-graph"
+
+
 @dataclass(frozen=True)
-class Graph:
-    """A computational graph: nodes ``(id, symbol, role)`` and edges ``(src, dst, size)``;
-    ``edge_labels`` optionally names the value an edge carries (``z``)."""
+class ComputeGraphFigure:
+    """A figure: a computational graph. Nodes are ``(id, symbol, role)``, edges ``(src, dst,
+    size)``; ``edge_labels`` optionally names the value an edge carries (``z``)."""
 
     nodes: tuple[tuple[str, sp.Basic, str], ...]
     edges: tuple[tuple[str, str, tuple[int, ...]], ...]
     edge_labels: tuple[sp.Basic | None, ...] = ()
+    name: ClassVar[str] = "compute-graph"
+
+
+Figure = Union[ModuleGraphFigure, ComputeGraphFigure]
+
+
+@dataclass(frozen=True)
+class Also:
+    """A value an answer gives besides its headline (a comparison's ratio of operations):
+    ``name`` is its key in ``answers.json``."""
+
+    name: str
+    value: sp.Expr
 
 
 @dataclass(frozen=True)
 class Answer:
     """The answer to one question of one part.
 
-    ``value`` is the headline number (or shape, or None for prose answers); ``figure`` names a
-    diagram the renderer draws from ``analysis`` (``module-graph``) when the question asks for
-    one.
+    ``value`` is the headline number (or shape, or None for prose answers); ``headline`` says
+    whether the key prints it as the answer line (a table or a description is its own answer);
+    ``step_columns`` whether each step's value gets a column of the variants manifest (per
+    layer counts); ``sum`` is the written sum of the steps' values, when the answer adds them
+    up; ``figure`` is the diagram the answer draws.
     """
 
     kind: str
@@ -67,7 +99,8 @@ class Answer:
     explanation: str
     steps: tuple[Step, ...] = ()
     table: Table | None = None
-    figure: str | None = None
-    analysis: Analysis | None = field(default=None, compare=False)
-    graph: Graph | None = None
-    extra: tuple[tuple[str, sp.Expr | str], ...] = ()
+    figure: Figure | None = field(default=None, compare=False)
+    headline: bool = True
+    step_columns: bool = False
+    sum: sp.Expr | None = None
+    also: tuple[Also, ...] = ()

@@ -20,6 +20,7 @@ from derivations.activations import ACTIVATIONS as TABLE
 from derivations.conventions import Conventions
 from derivations.layers.dense import Linear
 from derivations.network import Network, analyze
+from derivations.questions import dense_network, perceptron
 from derivations.shapes import Shape
 
 ACTIVATIONS = list(TABLE)  # every activation of the table, checked two ways
@@ -93,7 +94,7 @@ def test_jacobians_equal_elementwise_differentiation(
     n, m = size
     p = backprop.Perceptron(n, m, activation)
     e = explicit(n, m, activation)
-    got = steps(backprop.perceptron_backprop(p))
+    got = steps(perceptron.perceptron_backprop(p))
     at = point(e["a"].free_symbols, seed=n * 10 + m)
     # Cookbook-style checks: each Jacobian against entry-wise differentiation
     zs = sp.Matrix(m, 1, lambda i, _: sp.Symbol(f"z{i}", real=True))
@@ -107,7 +108,7 @@ def test_jacobians_equal_elementwise_differentiation(
         substitute(got["With respect to weights and biases"], p, e), e["a"].jacobian(wrt), at
     )
     # shapes stated in the key match the explicit Jacobians
-    shapes = {s.label: s.shape for s in backprop.perceptron_backprop(p).steps}
+    shapes = {s.label: s.shape for s in perceptron.perceptron_backprop(p).steps}
     assert shapes["With respect to the inputs"] == (m, n)
     assert shapes["With respect to weights and biases"] == (m, m * (n + 1))
 
@@ -117,14 +118,14 @@ def test_denominator_layout_is_the_transpose(activation: str) -> None:
     n, m = 3, 2
     p = backprop.Perceptron(n, m, activation)
     e = explicit(n, m, activation)
-    got = steps(backprop.perceptron_backprop(p, "denominator"))
+    got = steps(perceptron.perceptron_backprop(p, "denominator"))
     at = point(e["a"].free_symbols, seed=11)
     wrt = sp.Matrix(vec(e["Wt"]))
     assert close(substitute(got["With respect to the inputs"], p, e), e["a"].jacobian(e["x"]).T, at)
     assert close(
         substitute(got["With respect to weights and biases"], p, e), e["a"].jacobian(wrt).T, at
     )
-    shapes = {s.label: s.shape for s in backprop.perceptron_backprop(p, "denominator").steps}
+    shapes = {s.label: s.shape for s in perceptron.perceptron_backprop(p, "denominator").steps}
     assert shapes["With respect to the inputs"] == (n, m)
 
 
@@ -192,7 +193,7 @@ def test_jacobians_equal_autograd(activation: str, size: tuple[int, int]) -> Non
     z = W @ x + b
     a = f(z)
     p = backprop.Perceptron(n, m, activation)
-    got = steps(backprop.perceptron_backprop(p))
+    got = steps(perceptron.perceptron_backprop(p))
     xt = torch.cat([x, torch.ones(1, 1, dtype=torch.float64)])
     Wt = torch.cat([W, b], dim=1)
     values = {p.x: x, p.W: W, p.b: b, p.z: z, p.a: a, p.xt: xt, p.Wt: Wt}
@@ -224,7 +225,7 @@ def test_gradients_equal_autograd_of_a_loss(activation: str, size: tuple[int, in
     loss = -(y * torch.log(a)).sum() if activation == "softmax" else 0.5 * ((a - y) ** 2).sum()
     loss.backward()
     p = backprop.Perceptron(n, m, activation)
-    answer = backprop.perceptron_backprop(p)
+    answer = perceptron.perceptron_backprop(p)
     got = steps(answer)
     z, a_val = (W @ x + b).detach(), a.detach()
     xt = torch.cat([x.detach(), torch.ones(1, 1, dtype=torch.float64)])
@@ -258,7 +259,7 @@ def test_three_layer_recursion_equals_autograd(bias: bool) -> None:
             for i in range(3)
         ),
     )
-    answer = backprop.network_backprop(analyze(net, Conventions()))
+    answer = dense_network.network_backprop(analyze(net, Conventions()))
     g = torch.Generator().manual_seed(5)
     x = torch.randn(sizes[0], 1, dtype=torch.float64, generator=g)
     Ws = [

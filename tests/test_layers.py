@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from answerkey.latex import chain
-from derivations import views
 from derivations.conventions import Conventions
 from derivations.formula import size_symbol
 from derivations.layers import Count
@@ -23,6 +22,8 @@ from derivations.layers.conv import Conv2d
 from derivations.layers.dense import Linear
 from derivations.layers.pool import MaxPool2d
 from derivations.network import Network, analyze
+from derivations.questions import Context
+from derivations.questions.counts import TotalParams
 from derivations.shapes import Shape, ShapeError
 
 I = sp.Integer  # noqa: E741
@@ -112,6 +113,6 @@ def test_dense_layers_sum_to_the_total(widths: list[int], bias: bool) -> None:
         tuple(Linear(name=f"L{i}", units=w) for i, w in enumerate(widths[1:])),
     )
     analysis = analyze(net, Conventions(bias=bias))
-    total = views.total_params(analysis).value
+    total = TotalParams().derive(Context({"d": analysis})).value
     expected = sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(widths))
     assert total == expected == sum(analysis.params(r) for _, r in analysis.layers())

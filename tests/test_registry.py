@@ -68,7 +68,12 @@ def test_every_kind_agrees_with_pytorch(name: str) -> None:
 def _names_used(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    used |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    used |= {  # module.Class, except the standard library's ast.Compare and the like
+        n.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and not (isinstance(n.value, ast.Name) and n.value.id == "ast")
+    }
     used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
     return used
 
@@ -79,6 +84,56 @@ def test_no_module_outside_the_families_names_a_layer_class() -> None:
     for package in ("answerkey", "derivations"):
         for path in sorted((ROOT / package).rglob("*.py")):
             if path.parent.name == "layers":
+                continue
+            named = _names_used(path) & classes
+            if named:
+                offenders.append((str(path.relative_to(ROOT)), sorted(named)))
+    assert offenders == []
+
+
+# -- question kinds ---------------------------------------------------------------------------
+
+PRESENTATION = ("render", "jsonout", "snippets", "slides", "notebook", "variants", "figures")
+
+
+def test_every_question_kind_is_documented_and_filed() -> None:
+    from derivations.questions import QUESTION_KINDS
+
+    assert len(QUESTION_KINDS) >= 16
+    for name, cls in QUESTION_KINDS.items():
+        assert cls.model_fields["kind"].default == name
+        assert cls.__doc__ and cls.__doc__.strip(), name
+        assert cls.__module__.startswith("derivations.questions."), name
+
+
+def _strings(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+
+
+def test_presentation_never_names_a_kind() -> None:
+    """Rendering, JSON, snippets, slides, the notebook and the manifest read an answer's hints;
+    none of them names a question kind or a layer kind."""
+    from derivations.questions import QUESTION_KINDS
+
+    kinds = set(QUESTION_KINDS) | set(LAYER_KINDS)
+    classes = {c.__name__ for c in (*QUESTION_KINDS.values(), *LAYER_KINDS.values())}
+    for module in PRESENTATION:
+        path = ROOT / "answerkey" / f"{module}.py"
+        assert not (_strings(path) & kinds), (module, _strings(path) & kinds)
+        assert not (_names_used(path) & classes), (module, _names_used(path) & classes)
+
+
+def test_no_module_outside_the_question_modules_names_a_question_class() -> None:
+    from derivations.questions import QUESTION_KINDS
+
+    classes = {cls.__name__ for cls in QUESTION_KINDS.values()}
+    offenders = []
+    for package in ("answerkey", "derivations"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.parent.name == "questions":
                 continue
             named = _names_used(path) & classes
             if named:

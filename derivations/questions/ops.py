@@ -1,0 +1,90 @@
+"""Operation questions: ``ops`` (per layer) and ``total_ops``.
+
+A layer's operations are the counts the conventions sum (MACs, as FLOPs if asked; pooling
+window operations if counted): :meth:`~derivations.conventions.Conventions.op_terms`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sympy as sp
+
+from derivations.answers import Answer, Step
+from derivations.fields import Text
+from derivations.formula import Formula
+from derivations.layers import Count, LayerResult
+from derivations.network import Analysis, Row
+from derivations.questions.base import Context, QuestionKind, question_kind, selected, sum_formula
+
+
+def ops_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]:
+    """One step per count the conventions sum into the layer's operations (MACs as FLOPs
+    when the conventions count FLOPs)."""
+    conv = analysis.conventions
+    steps = []
+    for count, f in conv.op_terms(result):
+        if count is Count.MACS and conv.mac_factor != 1:
+            f = Formula.of(sp.Symbol("FLOP"), 2 * sp.Symbol("MAC"), {sp.Symbol("MAC"): f.value})
+        steps.append(Step(row.label, f, role="ops"))
+    return steps
+
+
+def ops_unit(analysis: Analysis) -> str:
+    return "FLOPs" if analysis.conventions.ops == "flop" else "operations (MACs)"
+
+
+def total_ops(analysis: Analysis) -> Answer:
+    """OPS = the sum of every layer's operations under the conventions."""
+    counted = [(r, res) for r, res in analysis.layers() if analysis.ops(res) != 0]
+    summed = sum_formula(
+        "OPS", [r.label for r, _ in counted], [analysis.ops(res) for _, res in counted]
+    )
+    why = "The module's cost is the sum of its layers' operations; concatenation costs none."
+    return Answer("total_ops", summed.value, ops_unit(analysis), why, (Step("Total", summed),))
+
+
+@question_kind
+class Ops(QuestionKind):
+    """Each listed layer's operations (all by default) under the conventions, and their sum."""
+
+    kind: Literal["ops"] = "ops"
+    layers: list[Text] | None = None
+
+    def derive(self, ctx: Context) -> Answer:
+        analysis = ctx.get(self.network)
+        chosen = [
+            (r, res) for r, res in selected(analysis, self.layers) if ops_steps(analysis, r, res)
+        ]
+        steps = [s for r, res in chosen for s in ops_steps(analysis, r, res)]
+        summed = sum_formula(
+            "OPS", [r.label for r, _ in chosen], [analysis.ops(res) for _, res in chosen]
+        )
+        why = (
+            "Each output value of a convolution is a dot product of a kernel-height × "
+            "kernel-width × input-depth window with one filter, one multiply-accumulate per "
+            "window element, for each of the output's height × width × depth outputs."
+        )
+        if analysis.conventions.pool_ops == "window" and any(
+            Count.WINDOW_OPS in res.counts for _, res in chosen
+        ):
+            why += " A pooling output looks at window height × width inputs: one operation each."
+        return Answer(
+            "ops",
+            summed.value,
+            ops_unit(analysis),
+            why,
+            tuple(steps),
+            step_columns=True,
+            sum=summed.rhs,
+        )
+
+
+@question_kind
+class TotalOps(QuestionKind):
+    """The network's operations in total."""
+
+    kind: Literal["total_ops"] = "total_ops"
+
+    def derive(self, ctx: Context) -> Answer:
+        return total_ops(ctx.get(self.network))

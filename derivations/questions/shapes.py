@@ -1,0 +1,157 @@
+"""Shape questions: ``shape_table`` (the CNN table) and ``output_shapes`` (every layer's
+output size, drawn as a module graph).
+
+Output sizes follow the strided-window rule of :mod:`derivations.layers.window`; where the
+floor drops a remainder the key says so (:func:`floor_note`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sympy as sp
+
+from derivations.answers import Answer, ModuleGraphFigure, Step, Table
+from derivations.fields import Text
+from derivations.formula import Formula
+from derivations.layers import Count, LayerResult
+from derivations.layers.window import H_OUT, W_OUT
+from derivations.network import JoinResult
+from derivations.questions.base import Context, QuestionKind, question_kind
+from derivations.shapes import Shape
+
+
+def floor_note(result: LayerResult) -> str | None:
+    """Where the floor drops a remainder: the exact quotient and what it rounds to."""
+    found = []
+    for axis, rule in zip("HW", result.sizes, strict=False):
+        if rule.remainder is None:
+            continue
+        floor = next(a for a in rule.formula.rhs.args if isinstance(a, sp.floor))
+        exact = floor.args[0].xreplace(rule.formula.mapping).doit()
+        found.append((axis, exact, rule.formula.value))
+    if not found:
+        return None
+    if len(found) == 2 and found[0][1:] == found[1][1:]:
+        found = [("the output height and width", *found[0][1:])]
+    else:
+        found = [(f"{axis}_out", exact, out) for axis, exact, out in found]
+    text = "; ".join(
+        f"{exact} = {float(exact):g} is not whole, so the floor rounds it down to "
+        f"{sp.floor(exact)} and {axis} = {sp.floor(exact)} + 1 = {out}"
+        for axis, exact, out in found
+    )
+    return text + " (the stride cannot reach the last row and column, so they are dropped)."
+
+
+def size_steps(label: str, result: LayerResult, note: str | None = None) -> list[Step]:
+    """The output-size working of a layer: one line ``H_out = W_out = ...`` when both axes
+    have the same numbers, else one line per axis."""
+    if len(result.sizes) != 2:
+        return []
+    h, w = (r.formula for r in result.sizes)
+    same = [v for _, v in h.values] == [v for _, v in w.values]
+    if same:
+        both = Formula(sp.Eq(H_OUT, W_OUT, evaluate=False), h.rhs, h.values)
+        return [Step(label, both, note, role="output")]
+    return [Step(label, h, note, role="output"), Step(label, w, note, role="output")]
+
+
+def _weights_and_biases(result: LayerResult) -> sp.Expr:
+    return result.count(Count.WEIGHTS) + result.count(Count.BIASES)
+
+
+@question_kind
+class ShapeTable(QuestionKind):
+    """The Layer, input, kernel, output, parameters table; a note under each floored row.
+    ``bias_columns: both`` gives the count without and with biases side by side."""
+
+    kind: Literal["shape_table"] = "shape_table"
+    bias_columns: Literal["convention", "both"] = "convention"
+
+    def derive(self, ctx: Context) -> Answer:
+        analysis = ctx.get(self.network)
+        both = self.bias_columns == "both"
+        columns = ["Layer", "Input size", "Kernel size", "Output size"]
+        columns += ["Params (weights)", "Params (with biases)"] if both else ["Params"]
+        rows, notes = [], []
+        steps: list[Step] = []
+        layers = analysis.layers()
+        for row, result in layers:
+            kernel = " × ".join(str(k) for k in result.kernel) if result.kernel else "—"
+            cells: list[sp.Expr | Shape | str | None] = [
+                row.label,
+                result.in_shape,
+                kernel,
+                result.out_shape,
+            ]
+            cells += (
+                [result.count(Count.WEIGHTS), _weights_and_biases(result)]
+                if both
+                else [analysis.params(result)]
+            )
+            rows.append(tuple(cells))
+            steps.extend(size_steps(row.label, result))
+            weights = result.formula(Count.WEIGHTS)
+            if weights is not None:
+                steps.append(Step(row.label, weights, role="params"))
+            note = floor_note(result)
+            if note:
+                notes.append(f"{row.label}: {note}")
+        results = [r for _, r in layers]
+        total_row: tuple[str | sp.Expr | None, ...] = ("Total", None, None, None)
+        total_row += (
+            (
+                sp.Add(*[r.count(Count.WEIGHTS) for r in results]),
+                sp.Add(*[_weights_and_biases(r) for r in results]),
+            )
+            if both
+            else (sp.Add(*[analysis.params(r) for r in results]),)
+        )
+        why = (
+            "Each spatial size is ⌊(H + 2P − K)/S⌋ + 1 for input size H, padding P, kernel K "
+            "and stride S; a convolution's depth is its number of filters, a pooling layer "
+            "keeps the depth, and a fully connected layer flattens its input. Parameters: "
+            "kernel height × width × input depth × filters per convolution, inputs × units per "
+            "fully connected layer, none for pooling."
+        )
+        table = Table(tuple(columns), tuple(rows), tuple(notes), total_row)
+        return Answer(
+            "shape_table", analysis.output, "shape", why, tuple(steps), table, headline=False
+        )
+
+
+@question_kind
+class OutputShapes(QuestionKind):
+    """Every layer's and join's output size (or the listed ones'), drawn as a module graph."""
+
+    kind: Literal["output_shapes"] = "output_shapes"
+    layers: list[Text] | None = None
+
+    def derive(self, ctx: Context) -> Answer:
+        analysis = ctx.get(self.network)
+        steps: list[Step] = []
+        for row in analysis.rows:
+            if self.layers is not None and row.label not in self.layers:
+                continue
+            if isinstance(row.result, JoinResult):
+                if row.result.depth is not None:
+                    steps.append(Step(row.label, row.result.depth, role="depth"))
+                continue
+            steps.extend(size_steps(row.label, row.result))
+        why = (
+            "Each output size follows from the layer's kernel, stride and padding by the rule "
+            "above; a convolution's depth is its number of filters, pooling keeps the depth"
+        )
+        if any(isinstance(r.result, JoinResult) for r in analysis.rows):
+            why += ", and a concatenation adds up its branches' depths"
+        why += "."
+        return Answer(
+            "output_shapes",
+            analysis.output,
+            "shape",
+            why,
+            tuple(steps),
+            figure=ModuleGraphFigure(analysis),
+            step_columns=True,
+        )

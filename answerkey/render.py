@@ -20,24 +20,9 @@ import templates
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import figure_kind
 from answerkey.latex import chain_parts, escape, shape_tex, step_tex, tex
+from answerkey.preamble import FONTS, MATH, PAGE, answer_packages, union
 from derivations.answers import Answer, Cell, Step, Table
 from derivations.shapes import Shape
-
-BASE_PACKAGES = (
-    r"\usepackage[T1]{fontenc}",
-    r"\usepackage[utf8]{inputenc}",
-    r"\usepackage{lmodern}",
-    r"\usepackage[margin=2.3cm]{geometry}",
-    r"\usepackage{amsmath,amssymb}",
-    r"\usepackage{siunitx}",
-    r"\sisetup{group-separator={,}, group-minimum-digits=4}",
-)
-FIGURE_PACKAGES = {
-    "table": (r"\usepackage{booktabs}",),
-    "module-graph": (r"\usepackage{tikz}", r"\usetikzlibrary{arrows.meta}"),
-    "compute-graph": (r"\usepackage{tikz}", r"\usetikzlibrary{arrows.meta}"),
-}
-"""Each fragment declares what it needs; the preamble is the union (in first-use order)."""
 
 TAIL = (
     r"\pdftrailerid{}",  # no random /ID: two builds give the same bytes
@@ -195,21 +180,11 @@ class Rendered:
     key: str
 
 
-def _preamble(problems: list[dict[str, Any]]) -> list[str]:
-    lines = list(BASE_PACKAGES)
-
-    def need(views: list[dict[str, Any]]) -> None:
-        for v in views:
-            for a in v["answers"]:
-                for kind in (a["view"], a["figure"]):
-                    for pkg in FIGURE_PACKAGES.get(kind or "", ()):
-                        if pkg not in lines:
-                            lines.append(pkg)
-            need(v["subparts"])
-
-    for p in problems:
-        need(p["parts"])
-    return lines + list(TAIL)
+def _preamble(key: Key) -> list[str]:
+    """Fonts, page and math, the packages of every fragment the key uses, then the exam
+    class's settings."""
+    used = (answer_packages(a) for part in key.parts() for a in part.answers)
+    return union(FONTS, PAGE, MATH, *used, TAIL)
 
 
 def _printed_points(parts: tuple[KeyedPart, ...]) -> int:
@@ -255,7 +230,7 @@ def render(
         "instructions": escape(spec.instructions) if spec.instructions else None,
         "conventions": [escape(c) for c in base_conventions.describe()] if base_conventions else [],
         "problems": problems,
-        "preamble": _preamble(problems),
+        "preamble": _preamble(key),
         "grade_table": grade_table(key),
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,

@@ -15,6 +15,8 @@ from answerkey.derive import Key, KeyedPart, derive
 from answerkey.latex import escape
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder
+from answerkey.preamble import FIT as FIT_PACKAGES
+from answerkey.preamble import FONTS, MATH, answer_packages, union
 from answerkey.render import answer_view, environment, step_view
 from answerkey.tools import require_tex
 
@@ -112,6 +114,12 @@ def render_slides(key: Key) -> str:
             date=escape(spec.date or ""),
             conventions=[escape(c) for c in conventions],
             frames=frames(key),
+            preamble=union(
+                FONTS,
+                MATH,
+                FIT_PACKAGES,
+                *(answer_packages(a) for part in key.parts() for a in part.answers),
+            ),
         )
     )
 

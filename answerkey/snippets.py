@@ -22,9 +22,11 @@ from answerkey.build import default_outdir
 from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import AnswerkeyError, UsageError
+from answerkey.figures import figure_kind
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder
-from answerkey.render import FIGURE_PACKAGES, answer_view, environment, step_view
+from answerkey.preamble import FONTS, MATH, TABLE, union
+from answerkey.render import answer_view, environment, step_view
 from answerkey.tools import require_poppler, require_tex
 from derivations.answers import Step
 
@@ -39,6 +41,7 @@ class Snippet:
     kind: str  # formula | working | table | graph
     title: str
     body: str
+    packages: tuple[str, ...] = ()  # what its body needs beyond fonts and math
 
 
 def slug(text: str) -> str:
@@ -87,11 +90,12 @@ def _part_snippets(part: KeyedPart, stem: str, title: str) -> Iterator[Snippet]:
             )
         if answer.table is not None:
             body = env.get_template("fragments/tabular.tex.j2").render(answer=view)
-            yield Snippet(f"{stem}-table", "table", f"{title}: table", body.strip())
+            yield Snippet(f"{stem}-table", "table", f"{title}: table", body.strip(), TABLE)
         if answer.figure is not None:
             name = answer.figure.name
             body = env.get_template(f"fragments/{name}.tex.j2").render(answer=view)
-            yield Snippet(f"{stem}-{name}", "graph", f"{title}: {name}", body.strip())
+            packages = figure_kind(answer.figure).packages
+            yield Snippet(f"{stem}-{name}", "graph", f"{title}: {name}", body.strip(), packages)
     for sub in part.subparts:
         yield from _part_snippets(sub, f"{stem}{slug(sub.spec.id)}", sub.label)
 
@@ -107,22 +111,13 @@ def collect(key: Key) -> list[Snippet]:
                 count = seen.get(s.name, 0) + 1
                 seen[s.name] = count
                 name = s.name if count == 1 else f"{s.name}-{count}"
-                out.append(Snippet(name, s.kind, s.title, s.body))
+                out.append(Snippet(name, s.kind, s.title, s.body, s.packages))
     return out
 
 
 def preamble(snippets: Sequence[Snippet]) -> str:
-    """The packages every snippet needs: the base set plus each figure's (first-use order)."""
-    lines = [
-        r"\usepackage{amsmath,amssymb}",
-        r"\usepackage{siunitx}",
-        r"\sisetup{group-separator={,}, group-minimum-digits=4}",
-    ]
-    kinds = {"table": "table", "graph": "module-graph"}
-    for s in snippets:
-        for pkg in FIGURE_PACKAGES.get(kinds.get(s.kind, ""), ()):
-            if pkg not in lines:
-                lines.append(pkg)
+    """``preamble.tex``: math, and the packages the snippets declare (first-use order)."""
+    lines = union(MATH, *(s.packages for s in snippets))
     return (
         "% Packages for the answerkey snippets: \\input{preamble} after \\documentclass.\n"
         + "\n".join(lines)
@@ -188,7 +183,8 @@ def write_snippets(
         for s in snippets:
             (work / f"{s.name}.tex").write_text(s.body + "\n", encoding="utf-8")
         if wanted:
-            doc = environment().get_template("snippets.tex.j2").render(snippets=snippets)
+            template = environment().get_template("snippets.tex.j2")
+            doc = template.render(snippets=snippets, fonts=FONTS)
             (work / "all-snippets.tex").write_text(doc, encoding="utf-8")
             pdfs = split_pages(
                 compile_pdf(work / "all-snippets.tex", reads_aux=False),

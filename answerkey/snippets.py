@@ -125,6 +125,12 @@ def preamble(snippets: Sequence[Snippet]) -> str:
     )
 
 
+def document(snippets: Sequence[Snippet]) -> str:
+    """Every snippet in one ``standalone`` document (``multi=snippet``: a cropped page each),
+    reading ``preamble.tex`` beside it."""
+    return environment().get_template("snippets.tex.j2").render(snippets=snippets, fonts=FONTS)
+
+
 def _poppler(*args: str) -> None:
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -183,8 +189,7 @@ def write_snippets(
         for s in snippets:
             (work / f"{s.name}.tex").write_text(s.body + "\n", encoding="utf-8")
         if wanted:
-            template = environment().get_template("snippets.tex.j2")
-            doc = template.render(snippets=snippets, fonts=FONTS)
+            doc = document(snippets)
             (work / "all-snippets.tex").write_text(doc, encoding="utf-8")
             pdfs = split_pages(
                 compile_pdf(work / "all-snippets.tex", reads_aux=False),

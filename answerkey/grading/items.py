@@ -20,7 +20,7 @@ from answerkey.derive import Key, KeyedPart
 from answerkey.grading import rules
 from answerkey.grading.recompute import Recomputed, forward, hwc_of, row_values, subscript
 from answerkey.latex import step_tex
-from derivations.answers import Answer, Step, Table
+from derivations.answers import Answer, ComputeGraphFigure, Step, Table
 from derivations.formula import Formula, int_value
 from derivations.layers.base import Count, LayerResult
 from derivations.network import Analysis
@@ -105,7 +105,7 @@ class _Builder:
             self.part(sub, sub.label if sub.spec.points is not None else own)
 
     def answer(self, answer: Answer, head: str, group: str) -> None:
-        detailed = answer.kind in rules.DETAILED
+        detailed = answer.step_columns
         steps = (
             [self.step_item(s, f"{head} {s.label}", group) for s in answer.steps]
             if (detailed)
@@ -118,8 +118,8 @@ class _Builder:
         for item in steps:
             if item is not None:
                 self.add(item)
-        if answer.graph is not None:
-            for a, b, size in answer.graph.edges:
+        if isinstance(answer.figure, ComputeGraphFigure):
+            for a, b, size in answer.figure.edges:
                 if size:
                     self.add(self.matrix(f"{head} edge {a}→{b}", tuple(size), group))
         for s in answer.steps:
@@ -156,7 +156,7 @@ class _Builder:
         if kind is None:
             return
         total = next((s.formula for s in reversed(answer.steps) if s.label == "Total"), None)
-        sum_expr = dict(answer.extra).get("sum")
+        sum_expr = answer.sum
         ecf: Ecf | None = None
         sources: tuple[str, ...] = ()
         terms: list[sp.Expr] = []

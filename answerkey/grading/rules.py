@@ -21,9 +21,6 @@ from derivations.formula import Formula, int_value
 from derivations.layers.base import Count, LayerResult
 from derivations.network import Analysis
 
-DETAILED = {"params", "ops", "same_padding", "output_shapes"}
-"""Question kinds whose every step (each layer's count) is an item of its own."""
-
 MISCONCEPTIONS = {
     "biases-added": "biases added: here parameters are weights only",
     "biases-forgotten": "biases forgotten: this count includes one bias per filter or unit",

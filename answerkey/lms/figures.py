@@ -11,14 +11,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from answerkey.compile import compile_pdf
 from answerkey.derive import Key
 from answerkey.errors import ToolMissing
 from answerkey.lms.content import Figure
-from answerkey.render import environment
-from answerkey.snippets import Snippet, collect, preamble
+from answerkey.snippets import Snippet, collect, document, preamble
 from answerkey.tools import POPPLER_HINT
 
 DPI = 110
@@ -32,7 +32,7 @@ def key_figures(keys: dict[str, Key]) -> dict[str, dict[str, list[Figure]]]:
             if s.kind == "graph":
                 label = s.title.split(":")[0]
                 in_text = False  # a diagram shows answers: worked solution only
-                chosen.append((variant, label, in_text, Snippet(f"{variant}-{s.name}", *_rest(s))))
+                chosen.append((variant, label, in_text, replace(s, name=f"{variant}-{s.name}")))
     out: dict[str, dict[str, list[Figure]]] = {v: {} for v in keys}
     if not chosen:
         return out
@@ -44,7 +44,7 @@ def key_figures(keys: dict[str, Key]) -> dict[str, dict[str, list[Figure]]]:
         (work / "preamble.tex").write_text(preamble(snippets), encoding="utf-8")
         for s in snippets:
             (work / f"{s.name}.tex").write_text(s.body + "\n", encoding="utf-8")
-        doc = environment().get_template("snippets.tex.j2").render(snippets=snippets)
+        doc = document(snippets)
         (work / "figures.tex").write_text(doc, encoding="utf-8")
         pdf = compile_pdf(work / "figures.tex")
         for page, (variant, label, in_text, s) in enumerate(chosen, 1):
@@ -69,7 +69,3 @@ def key_figures(keys: dict[str, Key]) -> dict[str, dict[str, list[Figure]]]:
             png = stem.with_suffix(".png").read_bytes()
             out[variant].setdefault(label, []).append(Figure(f"{s.name}.png", png, in_text))
     return out
-
-
-def _rest(s: Snippet) -> tuple[str, str, str]:
-    return s.kind, s.title, s.body

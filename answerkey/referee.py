@@ -129,12 +129,34 @@ def _walk(layers: list[Any], x: Any, bias: bool, out: list[Measured]) -> Any:
     return x
 
 
+def raw_input(raw_input_field: Any) -> tuple[str, list[Any], Any]:
+    """The raw ``input`` field as (form, sizes as the course writes them, batch): the
+    referee's own reading of ``[N]``, ``[H, W, C]``, ``[D, H, W, C]`` or a mapping
+    ``{vector|sequence|map: [...], batch: B}``."""
+    if isinstance(raw_input_field, dict):
+        for form in ("vector", "sequence", "map"):
+            if form in raw_input_field:
+                return form, list(raw_input_field[form]), raw_input_field.get("batch")
+        raise ValueError(f"no input form in {raw_input_field!r}")
+    dims = list(raw_input_field)
+    return ("vector" if len(dims) == 1 else "map"), dims, None
+
+
+def _with_input(raw_input_field: Any, dims: list[Any]) -> Any:
+    if isinstance(raw_input_field, dict):
+        form, _, _ = raw_input(raw_input_field)
+        return {**raw_input_field, form: dims}
+    return dims
+
+
 def measure(raw_network: Mapping[str, Any], bias: bool) -> list[Measured]:
     """PyTorch's numbers for every row of a raw network mapping (batch of one, ``meta``).
-    ``input`` is H, W, C (or N) as the spec writes it; PyTorch wants C, H, W."""
-    dims = [int(d) for d in raw_network["input"]]
-    chw = dims if len(dims) == 1 else [dims[2], dims[0], dims[1]]
-    x = _torch().empty((1, *chw), device="meta")
+    ``input`` is written channels last (H, W, C; L, C; D, H, W, C), a sequence T, d, or N;
+    PyTorch wants channels first (C, H, W), and a sequence as (T, d) with ``batch_first``."""
+    form, written, _ = raw_input(raw_network["input"])
+    dims = [int(d) for d in written]
+    torch_dims = [dims[-1], *dims[:-1]] if form == "map" else dims
+    x = _torch().empty((1, *torch_dims), device="meta")
     out: list[Measured] = []
     _walk(list(raw_network["layers"]), x, bias, out)
     return out
@@ -161,7 +183,8 @@ def _symbol_names(value: Any) -> set[str]:
 
 def symbols(raw_network: Mapping[str, Any]) -> list[str]:
     """The size symbols a raw network uses: in its input and its kinds' size fields."""
-    found = set().union(*(_symbol_names(d) for d in raw_network["input"]))
+    _, dims, _ = raw_input(raw_network["input"])
+    found = set().union(*(_symbol_names(d) for d in dims))
     for raw in _layers(list(raw_network["layers"])):
         for name in LAYER_KINDS[raw["kind"]].size_fields:
             found |= _symbol_names(raw.get(name))
@@ -188,7 +211,9 @@ def _substituted(raw_network: Mapping[str, Any], values: Mapping[str, int]) -> d
 
     return {
         **raw_network,
-        "input": _put(list(raw_network["input"]), values),
+        "input": _with_input(
+            raw_network["input"], _put(raw_input(raw_network["input"])[1], values)
+        ),
         "layers": [layer(x) for x in raw_network["layers"]],
     }
 

@@ -8,11 +8,19 @@ name and its place in the spec, so that a shape error can point at its line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field
+import sympy as sp
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from derivations.fields import Size, Strict, Text
+from derivations.fields import Size, Strict, Text, fail
 from derivations.formula import as_size
 from derivations.layers import LAYER_KINDS, LayerKind
 from derivations.network import Branch, Network, Node, Parallel
@@ -66,27 +74,88 @@ def _nodes(specs: list[AnyLayer], loc: Loc) -> tuple[Node, ...]:
     return tuple(out)
 
 
+_RANKS = {"vector": (1,), "sequence": (2,), "map": (2, 3, 4)}
+_WRITTEN = {"vector": "[N]", "sequence": "[T, d]", "map": "[L, C], [H, W, C] or [D, H, W, C]"}
+
+
+class InputSpec(Strict):
+    """An input written as a mapping: exactly one of ``vector: [N]``, ``sequence: [T, d]``
+    (positions × features) or ``map: [L, C] | [H, W, C] | [D, H, W, C]`` (channels last),
+    and an optional ``batch`` size."""
+
+    vector: list[Size] | None = None
+    sequence: list[Size] | None = None
+    map: list[Size] | None = None
+    batch: Size | None = None
+
+    @field_validator("vector", "sequence", "map")
+    @classmethod
+    def _rank(cls, dims: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        form = str(info.field_name)
+        if dims is not None and len(dims) not in _RANKS[form]:
+            raise fail(f"a {form} is written {_WRITTEN[form]}, got {len(dims)} sizes")
+        return dims
+
+    @model_validator(mode="after")
+    def _one_form(self) -> InputSpec:
+        if sum(getattr(self, f) is not None for f in _RANKS) != 1:
+            raise fail("give exactly one of vector: [N], sequence: [T, d] or map: [..., C]")
+        return self
+
+    @property
+    def form(self) -> Literal["vector", "sequence", "map"]:
+        return "vector" if self.vector else "sequence" if self.sequence else "map"
+
+    def shape(self) -> Shape:
+        dims = getattr(self, self.form)
+        return Shape.from_course(self.form, tuple(as_size(d) for d in dims))
+
+
+def _input_tag(value: Any) -> str:
+    return "[mapping]" if isinstance(value, dict) else "[list]"
+
+
+InputField = Annotated[
+    Union[Annotated[list[Size], Tag("[list]")], Annotated[InputSpec, Tag("[mapping]")]],
+    Discriminator(_input_tag),
+]
+
+
 class NetworkSpec(Strict):
-    """``input``: ``[N]`` for a vector, or ``[H, W, C]`` for a feature map (height, width,
-    channels, as the course writes them)."""
+    """``input``: ``[N]`` for a vector, ``[H, W, C]`` for a 2-D feature map (height, width,
+    channels, as the course writes them), ``[D, H, W, C]`` for a 3-D map, or a mapping
+    (:class:`InputSpec`) for a sequence, a 1-D map or a batch size."""
 
     title: Text | None = None
-    input: list[Size] = Field(min_length=1)
+    input: InputField
     layers: list[AnyLayer] = Field(min_length=1)
 
-    def to_model(self, name: str, loc: Loc) -> Network:
+    def input_shape(self, loc: Loc) -> tuple[Shape, sp.Expr | None]:
+        """The input's shape and batch size (None when not given)."""
+        if isinstance(self.input, InputSpec):
+            batch = None if self.input.batch is None else as_size(self.input.batch)
+            return self.input.shape(), batch
         dims = [as_size(d) for d in self.input]
         if len(dims) == 1:
-            shape = Shape.vector(dims[0])
-        elif len(dims) == 3:
-            shape = Shape.image(dims[2], dims[0], dims[1])
-        else:
-            err = ShapeError("input", f"expected [N] or [H, W, C], got {len(dims)} sizes")
-            err.path = loc
-            raise err
+            return Shape.vector(dims[0]), None
+        if len(dims) in (3, 4):
+            return Shape.from_course("map", tuple(dims)), None
+        hint = (
+            "; two sizes are ambiguous: write {sequence: [T, d]} or {map: [L, C]}"
+            if len(dims) == 2
+            else ""
+        )
+        err = ShapeError(
+            "input", f"expected [N], [H, W, C] or [D, H, W, C], got {len(dims)} sizes{hint}"
+        )
+        err.path = loc
+        raise err
+
+    def to_model(self, name: str, loc: Loc) -> Network:
+        shape, batch = self.input_shape(loc)
         nodes = _nodes(self.layers, loc)
         _unique_names(nodes, loc)
-        return Network(self.title or name, shape, nodes)
+        return Network(self.title or name, shape, nodes, batch)
 
 
 def _unique_names(nodes: tuple[Node, ...], loc: Loc) -> None:
@@ -107,4 +176,4 @@ def _unique_names(nodes: tuple[Node, ...], loc: Loc) -> None:
     visit(nodes)
 
 
-__all__ = ["AnyLayer", "NetworkSpec"]
+__all__ = ["AnyLayer", "InputSpec", "NetworkSpec"]

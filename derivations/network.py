@@ -43,11 +43,13 @@ Node = Union[LayerKind, Parallel]
 
 @dataclass(frozen=True)
 class Network:
-    """An input shape and the nodes applied to it."""
+    """An input shape and the nodes applied to it; ``batch`` is the batch size a question
+    may scale by (None: one sample)."""
 
     name: str
     input: Shape
     layers: tuple[Node, ...]
+    batch: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,16 @@ def _run(nodes: tuple[Node, ...], shape: Shape, branch: str | None, rows: list[R
 def _parallel(block: Parallel, shape: Shape, rows: list[Row]) -> Shape:
     outs = [_run(b.layers, shape, b.name, rows) for b in block.branches]
     first = outs[0]
+    axis = first.channel_axis
     for branch, out in zip(block.branches, outs, strict=True):
-        spatial_first = first.dims[1:] if block.join == "concat" else first.dims
-        spatial_out = out.dims[1:] if block.join == "concat" else out.dims
-        if len(out.dims) != len(first.dims) or any(
-            is_concrete(a, b) and a != b for a, b in zip(spatial_first, spatial_out, strict=False)
+        others_first = _without(first, axis) if block.join == "concat" else first.dims
+        others_out = _without(out, axis) if block.join == "concat" else out.dims
+        if (out.form, len(out.dims)) != (first.form, len(first.dims)) or any(
+            is_concrete(a, b) and a != b for a, b in zip(others_first, others_out, strict=False)
         ):
-            what = "height and width" if block.join == "concat" else "shape"
+            what = "size on every axis but the channels" if block.join == "concat" else "shape"
+            if block.join == "concat" and first.is_image:
+                what = "height and width"
             err = ShapeError(
                 "branches",
                 f"branch {branch.name!r} gives {_hwc(out)} but branch {block.branches[0].name!r} "
@@ -149,11 +154,15 @@ def _parallel(block: Parallel, shape: Shape, rows: list[Row]) -> Shape:
             total(parts),
             dict(zip(parts, [o.channels for o in outs], strict=True)),
         )
-        out = Shape((depth.value, *first.dims[1:]))
+        out = first.with_channels(depth.value)
     else:
         out = first
     rows.append(Row(block.name, None, JoinResult(block, shape, out, depth)))
     return out
+
+
+def _without(shape: Shape, axis: int) -> tuple[sp.Expr, ...]:
+    return shape.dims[:axis] + shape.dims[axis + 1 :]
 
 
 def _hwc(shape: Shape) -> str:

@@ -161,18 +161,30 @@ class LayerKind(Strict):
 
 
 def dims_text(shape: Shape) -> str:
-    """``128 × 128 × 64`` (H × W × C) or ``1200`` for a vector."""
+    """``128 × 128 × 64`` (H × W × C; maps channels last), ``10 × 512`` (T × d) or ``1200``
+    for a vector."""
     return " × ".join(str(d) for d in shape.hwc())
 
 
 def require_feature_map(shape: Shape, kind: str) -> None:
     """Raise :class:`ShapeError` unless ``shape`` is an H×W×C feature map."""
-    if not shape.is_image:
-        raise ShapeError(
-            None,
-            f"{kind} needs an H×W×C feature map, but its input is a vector of "
-            f"{shape.dims[0]}: put it before any flatten or linear layer",
-        )
+    require_map(shape, kind, 2)
+
+
+_MAP_NAMES = {1: "an L×C (1-D)", 2: "an H×W×C", 3: "a D×H×W×C (3-D)"}
+
+
+def require_map(shape: Shape, kind: str, rank: int) -> None:
+    """Raise :class:`ShapeError` unless ``shape`` is a feature map of ``rank`` spatial axes."""
+    if shape.spatial_rank == rank:
+        return
+    if shape.is_vector:
+        got = f"a vector of {shape.dims[0]}: put it before any flatten or linear layer"
+    elif shape.is_sequence:
+        got = f"a sequence of {dims_text(shape)} (T × d)"
+    else:
+        got = f"a {shape.spatial_rank}-D map of {dims_text(shape)}"
+    raise ShapeError(None, f"{kind} needs {_MAP_NAMES[rank]} feature map, but its input is {got}")
 
 
 _PAIR = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")

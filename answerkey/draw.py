@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,13 +24,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from answerkey.errors import SpecError
+from answerkey.expr import ExprError
 from answerkey.locate import from_validation
 from answerkey.spec import LoadedSpec, validate
-from answerkey.variables import RandomSection, draw, evaluate, substitute
-from answerkey.yamlpos import Located, load_yaml
+from answerkey.variables import DrawError, RandomSection, draw, evaluate, names_in, substitute
+from answerkey.yamlpos import Located, dotted, load_yaml
 from derivations.layers import LayerResult
 
 MAX_TRIES = 300
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")
 
 
 @dataclass(frozen=True)
@@ -51,27 +54,80 @@ def variant_seed(master: int, index: int) -> int:
 
 
 def random_section(located: Located) -> RandomSection:
+    """The ``variables`` and ``constraints``, validated, every name they use defined."""
     data = {k: located.data[k] for k in ("variables", "constraints") if k in located.data}
     try:
-        return RandomSection.model_validate(data)
+        section = RandomSection.model_validate(data)
     except ValidationError as err:
         raise from_validation(located, err) from None
+    _check_names(located, section)
+    return section
 
 
-def _pure_violation(section: RandomSection, values: dict[str, int]) -> str | None:
-    for c in section.constraints:
+def _check_names(located: Located, section: RandomSection) -> None:
+    """Each variable name an identifier; each name an expression or constraint uses defined."""
+    defined = set(section.variables)
+
+    def unknown(loc: tuple[str | int, ...], names: set[str]) -> None:
+        missing = sorted(names - defined)
+        if missing:
+            known = ", ".join(sorted(defined)) or "none"
+            raise SpecError(
+                located.where(loc),
+                dotted(loc),
+                f"unknown variable {missing[0]!r} (defined: {known})",
+            )
+
+    for name, var in section.variables.items():
+        if not NAME.match(name):
+            raise SpecError(
+                located.where(("variables", name), at_key=True),
+                dotted(("variables", name)),
+                "a variable name is a letter or _, then letters, digits or _ (at most 31)",
+            )
+        if var.expr is not None:
+            unknown(("variables", name, "expr"), names_in(var.expr))
+    for i, c in enumerate(section.constraints):
+        if c.kind == "distinct":
+            unknown(("constraints", i, "variables"), set(c.variables or []))
+        if c.expr is not None:
+            unknown(("constraints", i, "expr"), names_in(c.expr))
+
+
+def _pure_violation(located: Located, section: RandomSection, values: dict[str, int]) -> str | None:
+    for i, c in enumerate(section.constraints):
         if c.kind == "distinct":
             picked = [values[v] for v in c.variables or [] if v in values]
             if len(set(picked)) != len(picked):
                 return c.describe()
-        if c.kind == "check" and c.expr is not None and not evaluate(c.expr, values):
-            return c.describe()
+        if c.kind == "check" and c.expr is not None:
+            try:
+                holds = evaluate(c.expr, values)
+            except ExprError as err:
+                loc = ("constraints", i, "expr")
+                raise SpecError(located.where(loc), dotted(loc), f"{c.expr!r}: {err}") from None
+            if not holds:
+                return c.describe()
     return None
 
 
-def _network_violation(section: RandomSection, loaded: LoadedSpec) -> str | None:
+def _network_violation(located: Located, section: RandomSection, loaded: LoadedSpec) -> str | None:
     analyses = {name: a for p in loaded.problems for name, a in p.context.analyses.items()}
-    for c in section.constraints:
+
+    def number(i: int, value: Any) -> Any:
+        """A constraint compares numbers: a size left as a symbol is the author's error."""
+        symbols = getattr(value, "free_symbols", None)
+        if symbols:
+            loc = ("constraints", i)
+            raise SpecError(
+                located.where(loc),
+                dotted(loc),
+                f"{section.constraints[i].kind} needs numbers, but the networks have the "
+                f"symbol(s) {', '.join(sorted(map(str, symbols)))}; draw them as variables",
+            )
+        return value
+
+    for i, c in enumerate(section.constraints):
         if c.kind == "exact_strides":
             for name in c.networks or list(analyses):
                 if any(r.floored for _, r in analyses[name].layers()):
@@ -80,12 +136,14 @@ def _network_violation(section: RandomSection, loaded: LoadedSpec) -> str | None
             for a in analyses.values():
                 for row in a.rows:
                     s = row.out_shape
-                    if s.is_image and (s.height < (c.size or 1) or s.width < (c.size or 1)):
+                    if s.is_image and (
+                        number(i, s.height) < (c.size or 1) or number(i, s.width) < (c.size or 1)
+                    ):
                         return c.describe()
         elif c.kind in ("params_between", "ops_between"):
             a = analyses[c.network or ""]
             per: Callable[[LayerResult], Any] = a.params if c.kind == "params_between" else a.ops
-            value = sum(per(r) for _, r in a.layers())
+            value = number(i, sum(per(r) for _, r in a.layers()))
             if (c.min is not None and value < c.min) or (c.max is not None and value > c.max):
                 return c.describe()
     return None
@@ -116,19 +174,22 @@ def draw_variant(
     for _ in range(MAX_TRIES):
         try:
             values = draw(section.variables, rng)
-        except ValueError as err:
-            raise SpecError(located.where(("variables",)), "variables", str(err)) from None
+        except DrawError as err:
+            loc: tuple[str | int, ...] = (
+                ("variables", err.name, "expr") if err.name else ("variables",)
+            )
+            raise SpecError(located.where(loc), dotted(loc), str(err)) from None
         if tuple(sorted(values.items())) in taken:
             failures["differs from the earlier variants"] += 1
             continue
-        reason = _pure_violation(section, values)
+        reason = _pure_violation(located, section, values)
         if reason is None:
             try:
                 loaded = validate(located, substitute(located, values), name)
             except SpecError as err:
                 last_error, reason = err, "the networks must be valid"
             else:
-                reason = _network_violation(section, loaded)
+                reason = _network_violation(located, section, loaded)
                 if reason is None:
                     return Variant(index, seed, values, loaded)
         failures[reason] += 1

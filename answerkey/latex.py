@@ -61,34 +61,73 @@ _SPECIAL = {
     "–": "--",
     "—": "---",
 }
-_COMBINING_TILDE = re.compile("(.)\u0303")
-_SPECIAL_RE = re.compile("|".join(re.escape(k) for k in _SPECIAL))
+_TOKEN = re.compile(
+    "(?P<tilde>.)\u0303|(?P<special>" + "|".join(re.escape(k) for k in _SPECIAL) + ")|(?P<char>.)",
+    re.S,
+)
 _LONG_WORD = re.compile(r"\S{30,}")
+BREAK_EVERY = 12
 
 
 def escape(text: str) -> str:
     """Text from a spec or a derivation, made safe to typeset literally.
 
     Every LaTeX special character becomes a command, so ``\\input{...}`` or ``\\write18``
-    print as text and never run; words of 30+ characters get break points so that they cannot
-    overflow the line.
+    print as text and never run; a character pdfLaTeX has no glyph for — a control character
+    (C0, DEL, C1) included — is shown as its code point, ``⟨U+0001⟩``; words of 30+
+    characters get break points so that they cannot overflow the line. One pass over the text,
+    with no marker characters of its own, so every input character comes out as itself.
     """
-    text = _LONG_WORD.sub(
-        lambda m: "\u200b".join(m.group(0)[i : i + 12] for i in range(0, len(m.group(0)), 12)), text
-    )
-    text = _COMBINING_TILDE.sub(lambda m: f"\u0001{m.group(1)}\u0002", text)
-    out = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], text)
-    out = "".join(_typesettable(c) for c in out)
-    out = out.replace("\u0001", r"\ensuremath{\tilde{").replace("\u0002", "}}")
-    return out.replace("\u200b", r"\allowbreak{}")
+    out, end = [], 0
+    for word in _LONG_WORD.finditer(text):
+        out.append(_escape_run(text[end : word.start()]))
+        out.append(r"\allowbreak{}".join(_escape_run(c) for c in _chunks(word.group(0))))
+        end = word.end()
+    out.append(_escape_run(text[end:]))
+    return "".join(out)
+
+
+def _chunks(word: str) -> list[str]:
+    """``word`` in pieces of :data:`BREAK_EVERY` characters, never cutting a combining tilde
+    from its letter."""
+    pieces, start = [], 0
+    while start < len(word):
+        stop = min(start + BREAK_EVERY, len(word))
+        while stop < len(word) and word[stop] == "\u0303":
+            stop += 1
+        pieces.append(word[start:stop])
+        start = stop
+    return pieces
+
+
+def _escape_run(text: str) -> str:
+    return _TOKEN.sub(_token, text)
+
+
+def _token(match: re.Match[str]) -> str:
+    if match["tilde"] is not None:
+        return rf"\ensuremath{{\tilde{{{_escape_run(match['tilde'])}}}}}"
+    if match["special"] is not None:
+        return _SPECIAL[match["special"]]
+    return _typesettable(match["char"])
 
 
 def _typesettable(char: str) -> str:
-    """pdfLaTeX with T1 and utf8 sets Latin-1 and Latin Extended-A; anything else is shown as
-    its code point, so that no input can stop the build."""
-    if ord(char) < 0x180 or char in "\u0001\u0002\u200b":
+    """pdfLaTeX with T1 and utf8 sets Latin-1 and Latin Extended-A; anything else — and any
+    control character — is shown as its code point, so that no input can stop the build."""
+    code = ord(char)
+    if char in "\n\t" or (0x20 <= code < 0x7F) or (0xA0 <= code < 0x180):
         return char
-    return rf"\ensuremath{{\langle}}U+{ord(char):04X}\ensuremath{{\rangle}}"
+    return rf"\ensuremath{{\langle}}U+{code:04X}\ensuremath{{\rangle}}"
+
+
+_SAFE_SYMBOL = re.compile(r"^[A-Za-z]+[0-9]*(?:_[A-Za-z0-9]+)?$")
+"""Symbol names SymPy's printer typesets safely (size symbols are validated to this form)."""
+_LABELLED = re.compile(r"^[A-Za-z]+_\{.*\}$", re.S)
+"""``C_{branch name}``: a sum term labelled by a name, the label printed as escaped text."""
+_MATRIX_NAME = re.compile(
+    r"^(?P<core>[A-Za-z]+)(?P<tilde>_tilde)?(?:_\{(?P<label>.*)\})?(?P<sup>\^\{\(\d+\)\})?$", re.S
+)
 
 
 class KeyPrinter(LatexPrinter):
@@ -101,6 +140,8 @@ class KeyPrinter(LatexPrinter):
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         name = expr.name
+        if not (_SAFE_SYMBOL.match(name) or _LABELLED.match(name)):
+            return rf"\text{{{escape(name)}}}"  # printed as what it is, never run
         if "_" in name and "{" not in name:
             head, sub = name.split("_", 1)
             sub_tex = rf"\mathrm{{{sub}}}" if len(sub) > 1 else sub
@@ -135,18 +176,20 @@ class KeyPrinter(LatexPrinter):
 
     # -- matrix calculus notation: bold vectors, tilde for the bias-folded forms, ⊙, ᵀ -----
 
-    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol, style: str = "plain") -> str:
-        name = str(expr.name)
-        sup = ""
-        if "^" in name:
-            name, sup = name.split("^", 1)
-            sup = f"^{sup}"
-        tilde = name.endswith("_tilde")
-        name = name.removesuffix("_tilde")
-        sub = ""
-        if "_{" in name:
-            name, sub = name.split("_{", 1)
-            sub = rf"_{{\text{{{escape(sub.removesuffix('}'))}}}}}"
+    def _print_MatrixSymbol(
+        self, expr: sp.MatrixSymbol, style: str = "plain", transposed: bool = False
+    ) -> str:
+        """The derivations' matrix names (``W``, ``x_tilde``, ``delta^{(2)}``, ``W_{label}``)
+        in the house notation; a label is escaped text, and any other name (a layer's name
+        used as a symbol) is printed as text, so a name can never run as TeX."""
+        parts = _MATRIX_NAME.match(str(expr.name))
+        if parts is None:
+            return rf"\text{{{escape(str(expr.name))}}}" + ("^{\\top}" if transposed else "")
+        name, tilde = parts["core"], parts["tilde"] is not None
+        sup = parts["sup"] or ""
+        if transposed:  # one superscript: a^{(1)\top}, not a^{(1)}^{\top} (a TeX error)
+            sup = f"{sup[:-1]}\\top}}" if sup else "^{\\top}"
+        sub = rf"_{{\text{{{escape(parts['label'])}}}}}" if parts["label"] is not None else ""
         if name == "delta":
             core = r"\boldsymbol{\delta}"
         elif expr.shape[1] == 1 and (name.islower() or name == "I") and len(name) == 1:
@@ -206,6 +249,8 @@ class KeyPrinter(LatexPrinter):
         return rf"I_{{{self._print(expr.shape[0])}}}"
 
     def _print_Transpose(self, expr: Any) -> str:
+        if isinstance(expr.arg, sp.MatrixSymbol):
+            return self._print_MatrixSymbol(expr.arg, transposed=True)
         return rf"{self.parenthesize(expr.arg, 100)}^{{\top}}"
 
     def _print_MatAdd(self, expr: Any) -> str:

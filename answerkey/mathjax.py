@@ -23,6 +23,39 @@ def mathjax(tex: str) -> str:
     return _ENSURE.sub(r"\1", _NUM.sub(_group, tex))
 
 
+_PLAIN = re.compile(r"[^\\{}$%&#_^~\x00-\x1f\x7f-\x9f]+")
+_MATH_CHAR = {
+    "\\": r"\backslash ",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\hat{}",
+    "~": r"\sim ",
+}
+
+
+def text(value: str) -> str:
+    """``value`` as literal text inside MathJax math: plain runs in ``\\text{}``, and each
+    character MathJax could read as markup (``\\``, ``$``, braces, ...) as a math symbol
+    outside it, so no label can reach MathJax as a command (``\\href{javascript:...}``)."""
+    out: list[str] = []
+    end = 0
+    for run in _PLAIN.finditer(value):
+        out.extend(_one(c) for c in value[end : run.start()])
+        out.append(rf"\text{{{run.group(0)}}}")
+        end = run.end()
+    out.extend(_one(c) for c in value[end:])
+    return "".join(out)
+
+
+def _one(char: str) -> str:
+    return _MATH_CHAR.get(char) or rf"\text{{U+{ord(char):04X}}}"
+
+
 def inline(tex: str) -> str:
     """HTML for inline math: ``\\( … \\)`` with the TeX escaped for HTML."""
     return rf"\({html.escape(mathjax(tex), quote=False)}\)" if tex else ""

@@ -19,6 +19,7 @@ import sympy as sp
 
 from answerkey.derive import derive
 from answerkey.load import load_spec
+from answerkey.mathjax import text
 from answerkey.render import step_view
 from derivations.answers import Answer
 from derivations.shapes import Shape
@@ -51,13 +52,12 @@ class PartAnswer:
         for answer in self.answers:
             for step in answer.steps:
                 lines = step_view(step)["lines"]
-                label = re.sub(r"([_%&#$])", r"\\\1", step.label)
+                label = text(f"{step.label}:") if step.label else ""
                 for i, line in enumerate(lines):
-                    text = mathjax(line if "&" in line else line.replace(" = ", " &= ", 1))
-                    prefix = rf"\text{{{label}:}}\quad " if i == 0 and label else ""
-                    rows.append(prefix + text)
+                    tex = mathjax(line if "&" in line else line.replace(" = ", " &= ", 1))
+                    rows.append((rf"{label}\quad " if i == 0 and label else "") + tex)
         if not rows:
-            return rf"$\text{{{self.label}: no formula}}$"
+            return rf"${text(self.label)}\text{{: no formula}}$"
         body = r" \\ ".join(rows)
         return f"$$\\begin{{aligned}} {body} \\end{{aligned}}$$"
 

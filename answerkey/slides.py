@@ -69,7 +69,9 @@ def _items(part: KeyedPart) -> Iterator[Item]:
             yield Item(rf"{{\footnotesize\textit{{Why:}} {view['explanation']}}}", 1)
 
 
-def _frames(part: KeyedPart, title: str) -> Iterator[Frame]:
+def _frames(part: KeyedPart, title: str, name: str) -> Iterator[Frame]:
+    """The frames of ``part``, titled ``title`` (its label and ``name``, the problem's title:
+    both escaped)."""
     chunk: list[str] = []
     first = True
     weight = -(-len(part.spec.text) // QUESTION_CHARS)
@@ -90,7 +92,7 @@ def _frames(part: KeyedPart, title: str) -> Iterator[Frame]:
             tuple(chunk),
         )
     for sub in part.subparts:
-        yield from _frames(sub, f"{sub.label} {title.split(' ', 1)[-1]}")
+        yield from _frames(sub, f"{escape(sub.label)} {name}", name)
 
 
 def frames(key: Key) -> list[Frame]:
@@ -98,7 +100,7 @@ def frames(key: Key) -> list[Frame]:
     for problem in key.problems:
         name = escape(problem.loaded.spec.title)
         for part in problem.parts:
-            out.extend(_frames(part, f"{part.label} {name}"))
+            out.extend(_frames(part, f"{escape(part.label)} {name}", name))
     return out
 
 

@@ -8,18 +8,19 @@ checked on the concrete spec that results; a draw that breaks one is drawn again
 
 from __future__ import annotations
 
-import ast
-import operator
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from answerkey.errors import SpecError
+from answerkey.expr import ExprError, evaluate, names_in, parse
 from answerkey.yamlpos import Loc, Located, dotted
-from derivations.fields import Positive, Strict, Text, fail
+from derivations.fields import Integer, Positive, Strict, Text, fail
+
+__all__ = ["DrawError", "RandomSection", "draw", "evaluate", "names_in", "substitute"]
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -28,8 +29,8 @@ WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 class VariableSpec(Strict):
     """Exactly one of ``choice``, ``range`` (with ``step``) or ``expr``."""
 
-    choice: list[int] | None = Field(default=None, min_length=1)
-    range: list[int] | None = Field(default=None, min_length=2, max_length=2)
+    choice: list[Integer] | None = Field(default=None, min_length=1, max_length=10_000)
+    range: list[Integer] | None = Field(default=None, min_length=2, max_length=2)
     step: Positive = 1
     expr: Text | None = None
 
@@ -41,14 +42,15 @@ class VariableSpec(Strict):
         if self.range is not None and self.range[0] > self.range[1]:
             raise fail(f"range [{self.range[0]}, {self.range[1]}] is empty")
         if self.expr is not None:
-            parse(self.expr)
+            vetted(self.expr)
         return self
 
-    def options(self) -> list[int] | None:
+    def options(self) -> Sequence[int] | None:
+        """The values to draw from: the list, or the range as a ``range`` (never listed)."""
         if self.choice is not None:
-            return list(self.choice)
+            return self.choice
         if self.range is not None:
-            return list(range(self.range[0], self.range[1] + 1, self.step))
+            return range(self.range[0], self.range[1] + 1, self.step)
         return None
 
 
@@ -66,8 +68,8 @@ class ConstraintSpec(Strict):
     networks: list[Text] | None = None
     network: Text | None = None
     size: Positive | None = None
-    min: int | None = None
-    max: int | None = None
+    min: Integer | None = None
+    max: Integer | None = None
     expr: Text | None = None
 
     @model_validator(mode="after")
@@ -83,7 +85,7 @@ class ConstraintSpec(Strict):
             if getattr(self, name) is None:
                 raise fail(f"a {self.kind} constraint needs '{name}'")
         if self.expr is not None:
-            parse(self.expr)
+            vetted(self.expr)
         return self
 
     def describe(self) -> str:
@@ -103,101 +105,29 @@ class RandomSection(Strict):
     constraints: list[ConstraintSpec] = Field(default_factory=list)
 
 
-# -- a small safe arithmetic language: ints, names, + - * // % **, comparisons, and/or/not --
-
-_BIN: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_CMP: dict[type, Callable[[Any, Any], bool]] = {
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-}
-
-
-def parse(text: str) -> ast.Expression:
-    """Parse and vet an expression; raise a validation error naming what is not allowed."""
+def vetted(text: str) -> str:
+    """``text`` if it is an allowed expression (:mod:`answerkey.expr`), else a validation
+    error with the reason."""
     try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError:
-        raise fail(f"cannot read the expression {text!r}") from None
-    allowed = (
-        ast.Expression,
-        ast.BinOp,
-        ast.UnaryOp,
-        ast.USub,
-        ast.Compare,
-        ast.BoolOp,
-        ast.And,
-        ast.Or,
-        ast.Not,
-        ast.Name,
-        ast.Load,
-        ast.Constant,
-        *_BIN,
-        *_CMP,
-    )
-    for node in ast.walk(tree):
-        if not isinstance(node, allowed) or (
-            isinstance(node, ast.Constant) and type(node.value) is not int
-        ):
-            raise fail(
-                f"{text!r}: only integers, names, + - * // % **, comparisons, "
-                "and, or, not are allowed"
-            )
-        if (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Pow)
-            and not (isinstance(node.right, ast.Constant) and node.right.value in range(9))
-        ):
-            raise fail(f"{text!r}: powers must have a small constant exponent")
-    return tree
+        parse(text)
+    except ExprError as err:
+        raise fail(str(err)) from None
+    return text
 
 
-def names_in(text: str) -> set[str]:
-    return {n.id for n in ast.walk(parse(text)) if isinstance(n, ast.Name)}
+class DrawError(ValueError):
+    """A variable that cannot be drawn: ``name`` says which (for the error's location)."""
 
-
-def evaluate(text: str, values: Mapping[str, int]) -> Any:
-    """The value of a vetted expression given the variables' values."""
-
-    def ev(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            return values[node.id]
-        if isinstance(node, ast.UnaryOp):
-            return (not ev(node.operand)) if isinstance(node.op, ast.Not) else -ev(node.operand)
-        if isinstance(node, ast.BinOp):
-            return _BIN[type(node.op)](ev(node.left), ev(node.right))
-        if isinstance(node, ast.BoolOp):
-            results = [ev(v) for v in node.values]
-            return all(results) if isinstance(node.op, ast.And) else any(results)
-        if isinstance(node, ast.Compare):
-            left = ev(node.left)
-            for op, right_node in zip(node.ops, node.comparators, strict=True):
-                right = ev(right_node)
-                if not _CMP[type(op)](left, right):
-                    return False
-                left = right
-            return True
-        raise ValueError(f"unsupported expression node {type(node).__name__}")
-
-    return ev(parse(text))
+    def __init__(self, name: str | None, message: str) -> None:
+        self.name = name
+        super().__init__(message)
 
 
 def draw(variables: Mapping[str, VariableSpec], rng: random.Random) -> dict[str, int]:
-    """One draw of every variable: listed ones first, then expressions in dependency order."""
+    """One draw of every variable: listed ones first, then expressions in dependency order.
+
+    A ``range`` is sampled without being listed (``rng.choice`` on a ``range`` object indexes
+    it), so a range of 10⁹ values costs what a range of 10 does. Raises :class:`DrawError`."""
     values: dict[str, int] = {}
     for name, var in variables.items():
         options = var.options()
@@ -207,11 +137,16 @@ def draw(variables: Mapping[str, VariableSpec], rng: random.Random) -> dict[str,
     while pending:
         ready = [n for n, e in pending.items() if names_in(e) <= set(values)]
         if not ready:
-            raise ValueError(
-                f"variables {sorted(pending)} depend on each other or on unknown names"
+            raise DrawError(
+                min(pending),
+                f"variables {sorted(pending)} depend on each other or on unknown names",
             )
         for name in ready:
-            values[name] = int(evaluate(pending.pop(name), values))
+            try:
+                value = evaluate(pending.pop(name), values)
+            except ExprError as err:
+                raise DrawError(name, str(err)) from None
+            values[name] = int(value)
     return values
 
 

@@ -29,6 +29,13 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 50_000
 """Values after alias expansion; a real spec has a few hundred."""
 
+MAX_CHARS = 2_000_000
+"""Characters of text after alias expansion: an alias repeats its whole text, so a 100 KB
+string named a thousand times would be 100 MB of LaTeX; counted, not nodes alone."""
+
+MAX_DEPTH = 64
+"""Nesting of mappings and lists; a spec with parallel branches inside branches is ~20 deep."""
+
 Loc = tuple[str | int, ...]
 
 
@@ -61,6 +68,7 @@ class _Walker:
         self.loader = loader
         self.located = located
         self.count = 0
+        self.chars = 0
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         self.count += 1
@@ -69,6 +77,12 @@ class _Walker:
                 self.located.where(loc),
                 None,
                 f"the spec expands to more than {MAX_NODES} values (an alias bomb?)",
+            )
+        if len(loc) > MAX_DEPTH:
+            raise SpecError(
+                _where(self.located, node),
+                _dotted(loc[:3]) + " ...",
+                f"the spec nests more than {MAX_DEPTH} levels deep",
             )
         self.located.values.setdefault(loc, _mark(node))
         if isinstance(node, yaml.MappingNode):
@@ -98,7 +112,22 @@ class _Walker:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        self.chars += len(node.value)
+        if self.chars > MAX_CHARS:
+            raise SpecError(
+                _where(self.located, node),
+                _dotted(loc) or None,
+                f"the spec expands to more than {MAX_CHARS:,} characters of text "
+                "(an alias repeated?)",
+            )
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError as err:  # e.g. an integer beyond Python's 4,300-digit limit
+            raise SpecError(
+                _where(self.located, node),
+                _dotted(loc) or None,
+                f"cannot read this value: {str(err).split(':')[0]}",
+            ) from None
 
 
 def _where(located: Located, node: yaml.Node) -> str:
@@ -164,8 +193,18 @@ def load_yaml(path: Path) -> Located:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise SpecError(where, None, f"YAML syntax error: {err.problem or err.context}") from None
+    except yaml.reader.ReaderError as err:
+        char = err.character if isinstance(err.character, int) else ord(err.character or "?")
+        line = text.count("\n", 0, err.position) + 1
+        col = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise SpecError(
+            f"{path}:{line}:{col}",
+            None,
+            f"YAML does not allow the character U+{char:04X} in a file; write it "
+            'as an escape in a double-quoted string ("\\x01")',
+        ) from None
     except yaml.YAMLError as err:
-        raise SpecError(str(path), None, f"YAML error: {err}") from None
+        raise SpecError(str(path), None, f"YAML error: {' '.join(str(err).split())}") from None
     finally:
         loader.dispose()
     if not isinstance(located.data, dict):

@@ -22,7 +22,7 @@ SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 PRINTABLE_SYMBOL = re.compile(r"^[A-Za-z]+(?:[0-9]+|_[A-Za-z0-9]+)?$")
 """Names the key's printer typesets as one symbol: letters, then digits or ``_`` and a
 subscript (``n``, ``n1``, ``n_in``, ``alpha_2``); ``n1_in`` would be a double subscript."""
-PAIR_TEXT = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
+PAIR_TEXT = re.compile(r"^\s*(\d{1,12})\s*[x×]\s*(\d{1,12})\s*$")
 RESERVED = {"same", "valid"}
 
 
@@ -31,15 +31,32 @@ def fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("answerkey", message)
 
 
-def _int_or_fail(value: Any, minimum: int, what: str) -> int:
+MAX_SIZE = 10**9
+"""The largest number a size, stride or count field takes: a billion channels or pixels is
+beyond any network, and keeps every product PyTorch forms within 64 bits."""
+MAX_NUMBER = 10**18
+"""The largest magnitude of a drawn value or a constraint bound (within 64 bits)."""
+
+
+def _int_or_fail(value: Any, minimum: int, what: str, maximum: int = MAX_SIZE) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         hint = ""
         if isinstance(value, str) and SYMBOL.match(value):
             hint = " (a symbol is allowed only for sizes: input, filters, units, kernel)"
-        raise fail(f"expected {what}, got {value!r}{hint}")
+        raise fail(f"expected {what}, got {value!r}{hint}"[:300])
     if value < minimum:
-        raise fail(f"expected {what}, got {value}")
+        raise fail(f"expected {what}, got {value}"[:300])
+    if value > maximum:
+        shown = str(value) if len(str(value)) < 25 else f"a number of {len(str(value))} digits"
+        raise fail(f"expected {what} of at most {maximum:,}, got {shown}")
     return value
+
+
+def integer(value: Any) -> int:
+    """A whole number (not a boolean, text or float) of magnitude at most :data:`MAX_NUMBER`."""
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return -_int_or_fail(-value, 0, "an integer", MAX_NUMBER)
+    return _int_or_fail(value, 0, "an integer", MAX_NUMBER)
 
 
 def positive(value: Any) -> int:
@@ -105,8 +122,8 @@ def positive_pair(value: Any) -> tuple[int, int]:
 
 
 def padding(value: Any) -> tuple[int, int] | str:
-    if value in RESERVED:
-        return str(value)
+    if isinstance(value, str) and value in RESERVED:
+        return value
     return _pair(value, non_negative)
 
 
@@ -151,6 +168,7 @@ def paragraph(value: Any) -> str:
 
 
 Positive = Annotated[int, PlainValidator(positive)]
+Integer = Annotated[int, PlainValidator(integer)]
 NonNegative = Annotated[int, PlainValidator(non_negative)]
 Size = Annotated[int | str, PlainValidator(size)]
 SizePair = Annotated[tuple[int | str, int | str], PlainValidator(size_pair)]

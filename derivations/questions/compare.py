@@ -19,6 +19,7 @@ from derivations.questions._structure import and_list, reductions
 from derivations.questions.base import Context, QuestionKind, question_kind
 from derivations.questions.counts import total_params_sum
 from derivations.questions.ops import total_ops
+from derivations.shapes import ShapeError
 
 
 def _ratio(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -65,6 +66,9 @@ class Compare(QuestionKind):
         p1, p2 = total_params_sum(first), total_params_sum(second)
         o1, o2 = total_ops(first), total_ops(second)
         a, b = first.network.name, second.network.name
+        for what, value in (("parameters", p2.value), ("operations", o2.value)):
+            if value == 0:
+                raise ShapeError("networks", f"{b} has no {what}: first / second is undefined")
         ratio_p, ratio_o = _ratio(p1.value, p2.value), _ratio(o1.value, o2.value)
         table = Table(
             ("", "Parameters", "Operations"),

@@ -171,6 +171,7 @@ def _part_view(part: KeyedPart) -> dict[str, Any]:
         "answers": [answer_view(a) for a in part.answers],
         "box": _box(part.spec.points, part.answers),
         "subparts": [_part_view(p) for p in part.subparts],
+        "rubric": [(f"{c.points:g}", escape(c.text)) for c in part.spec.rubric or ()],
     }
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from answerkey.errors import SpecError
 from answerkey.locate import clean, from_validation
 from answerkey.spec_network import NetworkSpec
 from answerkey.spec_questions import AnyQuestion, Context
+from answerkey.spec_rubric import Criterion, Rubric, check_total
 from answerkey.yamlpos import Loc, Located, dotted
 from derivations.conventions import Conventions
 from derivations.fields import Paragraph, Positive, Strict, Text, fail
@@ -51,7 +52,7 @@ class PartSpec(Strict):
     note: Paragraph | None = None
     ask: list[AnyQuestion] = Field(default_factory=list)
     subparts: list[PartSpec] = Field(default_factory=list)
-    rubric: dict[str, float] | None = None  # answerkey grade: item-id pattern → points
+    rubric: Rubric | None = None  # criteria with points: printed, and marked by answerkey grade
 
     @field_validator("ask", mode="before")
     @classmethod
@@ -60,6 +61,12 @@ class PartSpec(Strict):
             return [{"kind": value}]
         if isinstance(value, dict):
             return [value]
+        return value
+
+    @field_validator("rubric")
+    @classmethod
+    def _rubric_total(cls, value: list[Criterion] | None, info: ValidationInfo) -> Any:
+        check_total(value, info.data.get("points"))
         return value
 
     @property

@@ -16,7 +16,8 @@ import sympy as sp
 from answerkey.derive import derive
 from answerkey.grading.grade import grade, prepare
 from answerkey.grading.report import write_report
-from answerkey.grading.values import equivalent, parse_int, parse_shape, parse_symbolic
+from answerkey.grading.symbolic import equivalent, parse_symbolic
+from answerkey.grading.values import parse_int, parse_shape
 from answerkey.load import load_spec
 from tests.conftest import HOMEWORK3, ROOT
 

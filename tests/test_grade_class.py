@@ -96,6 +96,9 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             derive(validate(located, substitute(located, row["variables"]), SPEC.stem))
         )
     columns = [i.id for i in keys["v001"].items]
+    # the manifest's other columns too (4(b).3's and 4(b).4's sums, which 4(b).5 and 4(b).6
+    # ask for): a CSV made from the manifest names them; they are read and not marked
+    columns += [c for c in manifest[0]["answers"] if c not in columns]
     for n in range(STUDENTS):
         row = manifest[n % 5]
         items = {i.id: i for i in keys[row["variant"]].items}
@@ -143,9 +146,9 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             total = sum(values[k] for k in steps)
             values["4(b).3"] = values["4(b).5"] = total
             verdict["4(b).3 5×5 conv"] = ("misconception", "flops-for-macs")
-            verdict["4(b).3"] = verdict["4(b).5"] = ("ecf", "")
+            verdict["4(b).5"] = ("ecf", "")  # 4(b).3's sum is not an item: 4(b).5 asks it
         elif scenario == 5:  # a blank and a plain wrong number
-            blank = rng.choice(sorted(values))
+            blank = rng.choice(sorted(set(values) - {"1(a)"}))  # 1(a) gets a wrong value
             values[blank] = None
             verdict[blank] = ("blank", "")
             values["1(a)"] = values["1(a)"] + 7

@@ -16,15 +16,17 @@ from typing import Any
 
 import sympy as sp
 
-from answerkey.derive import Key, derive
+from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import SpecError
 from answerkey.grading.answers import Sheet, read_answers
+from answerkey.grading.asked import unmarked
 from answerkey.grading.items import Item, items_of
-from answerkey.grading.mark import Mark, mark_student, with_points
+from answerkey.grading.mark import Mark, mark_student
+from answerkey.grading.points import Criterion, PartPoints, RubricMismatch, allot
 from answerkey.load import load_spec
 from answerkey.spec import validate
 from answerkey.variables import substitute
-from answerkey.yamlpos import load_yaml
+from answerkey.yamlpos import Loc, dotted, load_yaml
 
 
 @dataclass(frozen=True)
@@ -45,40 +47,64 @@ class Marked:
         return round(sum(m.item.points for m in self.marks), 4)
 
     def by_group(self) -> dict[str, float]:
+        """Points per part, each summed exactly and then rounded to 4 decimals."""
         out: dict[str, float] = {}
         for m in self.marks:
-            out[m.item.group] = round(out.get(m.item.group, 0.0) + m.points, 4)
-        return out
+            out[m.item.group] = out.get(m.item.group, 0.0) + m.points
+        return {g: round(p, 4) for g, p in out.items()}
 
 
 @dataclass(frozen=True)
 class Graded:
-    """A key made ready to mark: items with points, the ECF share, symbols, manual parts."""
+    """A key made ready to mark: items with points, symbols, what is marked by hand."""
 
     key: Key
     items: tuple[Item, ...]
-    ecf_credit: float
     symbols: dict[str, sp.Symbol]
     manual: tuple[tuple[str, float], ...]
 
 
+def _part_locs(key: Key) -> dict[str, Loc]:
+    """Each part's label → where the spec defines it (``problems[i].parts[j]...``)."""
+    out: dict[str, Loc] = {}
+
+    def walk(parts: tuple[KeyedPart, ...], base: Loc) -> None:
+        for j, part in enumerate(parts):
+            out[part.label] = (*base, j)
+            walk(part.subparts, (*base, j, "subparts"))
+
+    for i, problem in enumerate(key.problems):
+        walk(problem.parts, ("problems", i, "parts"))
+    return out
+
+
 def prepare(key: Key) -> Graded:
-    """The items of ``key`` with their points (part points and ``rubric:``)."""
+    """The items of ``key`` with their points (part points and ``rubric:``).
+
+    Raises :class:`SpecError` at the criterion's ``items`` when a rubric names no item of
+    its part (or only items an earlier criterion took)."""
     items = items_of(key)
-    points: dict[str, float] = {}
-    rubrics: dict[str, dict[str, float]] = {}
-    for part in key.parts():
-        if part.spec.points is not None:
-            points[part.label] = float(part.spec.points)
-            rubrics[part.label] = dict(part.spec.rubric or {})
-    groups = {i.group for i in items}
-    manual = tuple((label, pts) for label, pts in points.items() if label not in groups)
-    credit = key.problems[0].loaded.conventions.ecf_credit if key.problems else 1.0
+    parts = [
+        PartPoints(
+            part.label,
+            float(part.spec.points),
+            tuple(Criterion(c.points, c.text, c.items or ()) for c in part.spec.rubric or ()),
+        )
+        for part in key.parts()
+        if part.spec.points is not None
+    ]
+    try:
+        marked, manual = allot(items, parts)
+    except RubricMismatch as err:
+        loc: Loc = (*_part_locs(key)[err.part], "rubric", err.index, "items")
+        raise SpecError(key.loaded.located.where(loc), dotted(loc), err.message) from None
     symbols: dict[str, sp.Symbol] = {}
     for item in items:
-        if item.kind == "symbolic" and isinstance(item.expected, sp.Expr):
-            symbols.update({str(s): s for s in item.expected.free_symbols})
-    return Graded(key, tuple(with_points(items, points, rubrics)), credit, symbols, manual)
+        if item.kind in ("symbolic", "symbolic_shape"):
+            exprs = item.expected if isinstance(item.expected, tuple) else (item.expected,)
+            for expr in exprs:
+                symbols.update({str(s): s for s in sp.sympify(expr).free_symbols})
+    return Graded(key, tuple(marked), symbols, tuple(manual))
 
 
 def _variant_keys(spec: Path, variants: Path) -> dict[str, Graded]:
@@ -107,12 +133,13 @@ def grade(spec: Path, answers: Path, variants: Path | None = None) -> list[Marke
     """Mark every sheet of ``answers``; the result is pure data (see :mod:`.report`)."""
     keys = _variant_keys(spec, variants) if variants else {"": prepare(derive(load_spec(spec)))}
     known = {i.id for g in keys.values() for i in g.items}
+    known |= {name for g in keys.values() for name in unmarked(g.key)}  # accepted, not marked
     sheets = read_answers(answers, known)
     out = []
     for sheet in sheets:
         graded = keys.get(sheet.variant) if variants else keys[""]
         if graded is None:
             raise SpecError(sheet.where, "variant", f"no variant {sheet.variant!r} in {variants}")
-        marks = mark_student(graded.items, sheet.answers, graded.ecf_credit, graded.symbols)
+        marks = mark_student(graded.items, sheet.answers, graded.symbols)
         out.append(Marked(sheet, graded.key, tuple(marks), graded.manual))
     return out

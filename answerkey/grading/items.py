@@ -18,6 +18,8 @@ import sympy as sp
 
 from answerkey.derive import Key, KeyedPart
 from answerkey.grading import rules
+from answerkey.grading.asked import asked_elsewhere
+from answerkey.grading.asked import head as head_of
 from answerkey.grading.recompute import Recomputed, forward, hwc_of, row_values, subscript
 from answerkey.latex import step_tex
 from derivations.answers import Answer, ComputeGraphFigure, Step, Table
@@ -26,7 +28,7 @@ from derivations.layers.base import Count, LayerResult
 from derivations.network import Analysis
 from derivations.shapes import Shape
 
-ItemKind = Literal["count", "shape", "real", "symbolic", "text"]
+ItemKind = Literal["count", "shape", "real", "symbolic", "symbolic_shape", "text"]
 Values = Mapping[str, Any]
 Ecf = Callable[[Values], Recomputed | None]
 """From the student's parsed values (by item id), what this item's value follows to."""
@@ -46,6 +48,7 @@ class Item:
     mistakes: tuple[rules.Mistake, ...] = ()
     accept: tuple[Any, ...] = ()  # other forms that are right (a flattened input size)
     points: float = 0.0
+    ecf_credit: float = 1.0  # share of ``points`` an ECF value earns (its problem's conventions)
 
 
 def _kind(value: Any) -> tuple[ItemKind, Any] | None:
@@ -53,7 +56,7 @@ def _kind(value: Any) -> tuple[ItemKind, Any] | None:
         return None
     if isinstance(value, Shape):
         hwc = hwc_of(value)
-        return ("shape", hwc) if hwc is not None else ("symbolic", value)
+        return ("shape", hwc) if hwc is not None else ("symbolic_shape", tuple(value.hwc()))
     if isinstance(value, str):
         return "text", value
     expr = sp.sympify(value)
@@ -76,17 +79,22 @@ class _Builder:
         self.items: list[Item] = []
         self.labels: dict[tuple[str, str], str] = {}  # (family, layer label) → item id
         self.layers: list[tuple[str, Analysis, LayerResult]] = []
+        self.credit = 1.0
+        self.unmarked: dict[str, str] = {}  # values another question asks for (.asked)
 
     def add(self, item: Item) -> None:
         names = {i.id for i in self.items}
         name, n = item.id, 2
         while name in names:
             name, n = f"{item.id} #{n}", n + 1
-        self.items.append(replace(item, id=name))
+        wrong = tuple(m for m in item.mistakes if m.value != item.expected)  # C_in = 1, say
+        self.items.append(replace(item, id=name, ecf_credit=self.credit, mistakes=wrong))
 
     def run(self) -> list[Item]:
         for problem in self.key.problems:
             self.labels.clear()
+            self.credit = problem.loaded.conventions.ecf_credit
+            self.unmarked = asked_elsewhere(problem)
             self.layers = [
                 (row.label, a, res)
                 for a in problem.loaded.context.analyses.values()
@@ -98,9 +106,8 @@ class _Builder:
 
     def part(self, part: KeyedPart, group: str) -> None:
         own = part.label if part.spec.points is not None else group
-        for answer in part.answers:
-            head = part.label if len(part.answers) == 1 else f"{part.label} {answer.kind}"
-            self.answer(answer, head, own)
+        for k, answer in enumerate(part.answers):
+            self.answer(answer, head_of(part, k), own)
         for sub in part.subparts:
             self.part(sub, sub.label if sub.spec.points is not None else own)
 
@@ -113,7 +120,7 @@ class _Builder:
         )
         if answer.table is not None:
             self.table(answer.table, head, group)
-        elif answer.value is not None:
+        elif answer.value is not None and head not in self.unmarked:
             self.headline(answer, head, group, steps)
         for item in steps:
             if item is not None:
@@ -183,9 +190,9 @@ class _Builder:
             fam = rules.family(formula)
             if fam:
                 self.labels[(fam, answer.steps[0].label.removesuffix(" weights"))] = head
-        layer = (
+        layer = (  # one layer's count: its weights (and biases) step names the layer
             self.layer_of(answer.steps[0].label, answer.steps[0].formula.value)
-            if len(answer.steps) == 1
+            if len(answer.steps) == 1 or answer.kind == "layer_params"
             else None
         )
         every = [
@@ -213,7 +220,7 @@ class _Builder:
             names = {c: f"{head} {label} {c}".strip() for c in cols}
             for column, cell in zip(cols, row[1:], strict=True):
                 kind = _kind(cell)
-                if kind is None:
+                if kind is None or names[column] in self.unmarked:
                     continue
                 if layer is None:
                     self.add(Item(names[column], group, kind[0], kind[1]))
@@ -276,18 +283,19 @@ def _row_ecf(analysis: Analysis, result: LayerResult, column: str, source: str) 
 def _sum_ecf(formula: Formula, links: Mapping[sp.Symbol, str]) -> Ecf:
     def ecf(values: Values) -> Recomputed | None:
         given = {sym: values.get(src) for sym, src in links.items()}
-        if any(not isinstance(v, int) for v in given.values()):
-            return None
+        if any(not isinstance(v, (int, sp.Expr)) for v in given.values()):
+            return None  # a blank or unreadable term (a student's formula is an Expr)
         again = Formula(
-            formula.lhs, formula.rhs, tuple((s, sp.Integer(given[s])) for s, _ in formula.values)
+            formula.lhs, formula.rhs, tuple((s, sp.sympify(given[s])) for s, _ in formula.values)
         )
-        return Recomputed(int_value(again.value), again)
+        value = again.value
+        return Recomputed(value if value.free_symbols else int_value(value), again)
 
     return ecf
 
 
 def items_of(key: Key) -> list[Item]:
-    """Every item of a key, in document order, without points (see :func:`with_points`)."""
+    """Every item of a key, in document order, without points (see :func:`.points.allot`)."""
     return _Builder(key).run()
 
 

@@ -4,27 +4,26 @@ Each item is read (:mod:`answerkey.grading.values`), then decided in this order:
 accepted equivalent form); error carried forward (the value follows, by the key's formula, from
 the student's own earlier wrong values); a named misconception; wrong. A wrong value whose
 inputs were all right is an arithmetic slip. Points come from the spec (part points, a part's
-``rubric:``); an ECF value earns ``ecf_credit`` of its item's points (the spec's conventions).
+``rubric:``, :mod:`.points`); an ECF value earns ``ecf_credit`` of its item's points (the
+conventions of the item's problem, :attr:`Item.ecf_credit`).
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
 import sympy as sp
 
-from answerkey.grading.items import Item, iter_groups
+from answerkey.grading.items import Item
+from answerkey.grading.symbolic import equivalent, parse_symbolic, parse_symbolic_shape
 from answerkey.grading.values import (
     clean,
-    equivalent,
     parse_int,
     parse_real,
     parse_shape,
-    parse_symbolic,
     same_shape,
     text_key,
 )
@@ -59,6 +58,8 @@ def read(item: Item, text: str, symbols: Mapping[str, sp.Symbol]) -> Any:
         return parse_real(text)
     if item.kind == "symbolic":
         return parse_symbolic(text, symbols)
+    if item.kind == "symbolic_shape":
+        return parse_symbolic_shape(text, symbols)
     return text_key(text)
 
 
@@ -73,7 +74,13 @@ def matches(item: Item, given: Any, expected: Any) -> bool:
         exp = Fraction(exp)
         return abs(given - exp) <= abs(exp) * REAL_TOLERANCE
     if item.kind == "symbolic":
-        return isinstance(expected, sp.Expr) and equivalent(given, expected)
+        return isinstance(expected, (int, sp.Expr)) and equivalent(given, sp.sympify(expected))
+    if item.kind == "symbolic_shape":
+        if len(expected) == 1 and len(given) == 2 and given[1] == 1:
+            given = given[:1]  # a vector N may be written N × 1
+        return len(given) == len(expected) and all(
+            equivalent(g, sp.sympify(e)) for g, e in zip(given, expected, strict=True)
+        )
     if item.kind == "text":
         return given == text_key(str(expected))
     return bool(given == expected)
@@ -81,7 +88,7 @@ def matches(item: Item, given: Any, expected: Any) -> bool:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, tuple):
-        return " × ".join(f"{v:,}" for v in value)
+        return " × ".join(_fmt(v) for v in value)
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -90,23 +97,20 @@ def _fmt(value: Any) -> str:
 def mark_student(
     items: Sequence[Item],
     answers: Mapping[str, str],
-    ecf_credit: float,
     symbols: Mapping[str, sp.Symbol],
 ) -> list[Mark]:
     """Mark every item; ``answers`` maps item ids to the student's text (missing = blank)."""
     texts = {i.id: clean(answers.get(i.id)) for i in items}
     values = {i.id: read(i, texts[i.id], symbols) if texts[i.id] else None for i in items}
     right = {i.id: _right(i, values[i.id]) for i in items}
-    return [_one(i, texts[i.id], values, right, ecf_credit) for i in items]
+    return [_one(i, texts[i.id], values, right) for i in items]
 
 
 def _right(item: Item, value: Any) -> bool:
     return matches(item, value, item.expected) or any(matches(item, value, a) for a in item.accept)
 
 
-def _one(
-    item: Item, text: str, values: Mapping[str, Any], right: Mapping[str, bool], credit: float
-) -> Mark:
+def _one(item: Item, text: str, values: Mapping[str, Any], right: Mapping[str, bool]) -> Mark:
     value = values[item.id]
     if not text:
         return Mark(item, text, "blank", 0.0, "no answer")
@@ -122,7 +126,7 @@ def _one(
             note = f"{_fmt(again.value)} follows, by the key's formula, from your own " + ", ".join(
                 f"{s} = {_fmt(values.get(s))}" for s in wrong
             )
-            return Mark(item, text, "ecf", item.points * credit, note, work)
+            return Mark(item, text, "ecf", item.points * item.ecf_credit, note, work)
     for mistake in item.mistakes:
         if matches(item, value, mistake.value):
             return Mark(
@@ -138,27 +142,3 @@ def _one(
             "are right, so the method is right and the arithmetic is not",
         )
     return Mark(item, text, "wrong", 0.0, "")
-
-
-def with_points(
-    items: Sequence[Item],
-    part_points: Mapping[str, float],
-    rubrics: Mapping[str, Mapping[str, float]],
-) -> list[Item]:
-    """Give each item its points: a part's ``rubric`` patterns (``fnmatch`` on the item id)
-    first, the rest of the part's points shared equally by its other items."""
-    out: list[Item] = []
-    for group, members in iter_groups(list(items)):
-        total = float(part_points.get(group) or 0)
-        rubric = rubrics.get(group) or {}
-        fixed: dict[str, float] = {}
-        for item in members:
-            for pattern, pts in rubric.items():
-                if fnmatch.fnmatchcase(item.id, pattern):
-                    fixed[item.id] = float(pts)
-                    break
-        rest = [i for i in members if i.id not in fixed]
-        share = max(total - sum(fixed.values()), 0.0) / len(rest) if rest else 0.0
-        out += [replace(i, points=fixed.get(i.id, share)) for i in members]
-    order = {i.id: n for n, i in enumerate(items)}
-    return sorted(out, key=lambda i: order[i.id])

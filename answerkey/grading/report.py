@@ -73,7 +73,7 @@ def marks_csv(marked: Sequence[Marked]) -> str:
 
 def _show(value: Any) -> str:
     if isinstance(value, tuple):
-        return " × ".join(f"{v:,}" for v in value)
+        return " × ".join(_show(v) for v in value)
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

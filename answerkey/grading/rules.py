@@ -9,7 +9,7 @@ named in the feedback. The rules never type in a number.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -71,6 +71,15 @@ def _int(expr: object) -> int | None:
     return int_value(sp.sympify(expr))
 
 
+def _val(expr: object) -> int | sp.Expr | None:
+    """A mistake's value: an int for a number, the formula itself where the key's sizes are
+    symbols (``9·c·k`` for a symbolic convolution's weights), else None."""
+    if expr is None or not isinstance(expr, (int, sp.Basic)):
+        return None
+    value = sp.sympify(expr)
+    return value if value.free_symbols else int_value(value)
+
+
 def _named(symbol: str, formula: Formula) -> sp.Symbol | None:
     return next((s for s, _ in formula.values if str(s) == symbol), None)
 
@@ -83,7 +92,7 @@ def _c_in_out(formula: Formula, code: str, plus: sp.Expr = ZERO) -> list[Mistake
     if c_in is None:
         return []
     changed = with_values(formula, {c_in: sp.Integer(1)})
-    return [Mistake(code, _int(changed.value + plus), step_tex(Step("", changed)))]
+    return [Mistake(code, _val(changed.value + plus), step_tex(Step("", changed)))]
 
 
 def _conv_params(result: LayerResult, with_bias: bool, counts_bias: bool) -> list[Mistake]:
@@ -103,9 +112,9 @@ def _conv_params(result: LayerResult, with_bias: bool, counts_bias: bool) -> lis
                 ]
         return out
     if with_bias:
-        out.append(Mistake("biases-forgotten", _int(w)))
+        out.append(Mistake("biases-forgotten", _val(w)))
     elif counts_bias is False and result.formula(Count.BIASES) is not None:
-        out.append(Mistake("biases-added", _int(w + b)))
+        out.append(Mistake("biases-added", _val(w + b)))
     out += _c_in_out(weights, "c-in-left-out", b if with_bias else sp.Integer(0))
     return out
 
@@ -135,11 +144,16 @@ def cell_mistakes(column: str, analysis: Analysis, result: LayerResult) -> tuple
     return tuple(m for m in out if m.value is not None)
 
 
-def _ceil(formula: Formula) -> int | None:
+def _ceil(formula: Formula) -> int | sp.Expr | None:
     if not formula.rhs.has(sp.floor):
         return None
     ceiled = Formula(formula.lhs, formula.rhs.replace(sp.floor, sp.ceiling), formula.values)
-    return _int(ceiled.value)
+    return _val(ceiled.value)
+
+
+def _is_size(lhs: sp.Basic) -> bool:
+    """An output size: ``H_out``, or ``H_out = W_out`` for a square one."""
+    return str(lhs.lhs if isinstance(lhs, sp.Eq) else lhs).startswith("H_")
 
 
 def step_mistakes(
@@ -147,7 +161,7 @@ def step_mistakes(
 ) -> tuple[Mistake, ...]:
     """Mistakes for one per-layer step (a parameter or operation count, a padding, a size)."""
     out: list[Mistake] = []
-    value = _int(formula.value)
+    value = _val(formula.value)
     head = str(formula.lhs)
     if fam == "params" and layer is not None:
         analysis, result = layer
@@ -158,13 +172,13 @@ def step_mistakes(
         if head in ("MAC", "FLOP"):
             out += _c_in_out(formula, "k-squared")
             out.append(
-                Mistake("macs-for-flops", value // 2)
+                Mistake("macs-for-flops", _half(value))
                 if flop
                 else Mistake("flops-for-macs", value * 2)
             )
-    elif head == "P" and value:
+    elif head == "P" and value is not None and value != 0:
         out.append(Mistake("padding-doubled", 2 * value))
-    elif head.startswith("H_") and value is not None:
+    elif _is_size(formula.lhs) and value is not None:
         out += [Mistake("off-by-one", value - 1), Mistake("off-by-one", value + 1)]
         ceil = _ceil(formula)
         if ceil is not None and ceil != value:
@@ -182,7 +196,7 @@ def headline_mistakes(
     """Mistakes for a headline number: a layer's count, or a sum of ``terms`` (the layers
     behind the terms in ``layers``)."""
     out: list[Mistake] = []
-    value = _int(answer.value)
+    value = _val(answer.value)
     if value is None:
         return ()
     if answer.kind == "layer_params" and layer is not None:
@@ -192,26 +206,36 @@ def headline_mistakes(
     if formula is not None and terms:
         labels = [subscript(s) for s, _ in formula.values]
         for label, term in zip(labels, terms, strict=True):
-            if _int(term):
-                out.append(Mistake("counted-twice", value + _int(term), detail=label))  # type: ignore[operator]
+            once = _val(term)
+            if once is not None and once != 0 and len(terms) > 1:
+                out.append(Mistake("counted-twice", value + once, detail=label))
         fam = family_of_symbol(formula.values[0][0])
         if fam == "params":
-            biases = sum(
-                (_int(r.count(Count.BIASES)) or 0)
-                for a, r in layers
-                if not r.layer.counts_bias(a.conventions.bias)
-                and r.formula(Count.WEIGHTS) is not None
-            )
-            if biases:
-                out.append(Mistake("biases-added", value + biases))
+            weighted = [(a, r) for a, r in layers if r.formula(Count.WEIGHTS) is not None]
+            added = _biases(r for a, r in weighted if not r.layer.counts_bias(a.conventions.bias))
+            kept = _biases(r for a, r in weighted if r.layer.counts_bias(a.conventions.bias))
+            if added != 0:
+                out.append(Mistake("biases-added", value + added))
+            if kept != 0:
+                out.append(Mistake("biases-forgotten", value - kept))
         elif fam == "ops":
             flop = bool(layers) and layers[0][0].conventions.ops == "flop"
             out.append(
-                Mistake("macs-for-flops", value // 2)
+                Mistake("macs-for-flops", _half(value))
                 if flop
                 else Mistake("flops-for-macs", value * 2)
             )
     return tuple(m for m in out if m.value is not None and m.value != value)
+
+
+def _half(value: int | sp.Expr) -> int | sp.Expr:
+    return value // 2 if isinstance(value, int) else value / 2
+
+
+def _biases(results: Iterable[LayerResult]) -> int | sp.Expr:
+    """The biases of these layers together (0 for none)."""
+    total = _val(sum((r.count(Count.BIASES) for r in results), sp.Integer(0)))
+    return 0 if total is None else total
 
 
 def matrix_mistakes(size: tuple[int, ...]) -> tuple[Mistake, ...]:

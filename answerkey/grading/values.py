@@ -1,44 +1,17 @@
-"""Students' answers as values: counts, shapes, reals and symbolic expressions.
+"""Students' answers as values: counts, shapes, reals and text.
 
-A student writes ``453,750``, ``128 × 128 × 64``, ``41,472x1`` or ``floor((H - 5)/2) + 1``;
-these functions turn such text into the value it means, or ``None`` when it cannot be read.
-Symbolic answers are parsed without ``eval`` of arbitrary text: only the key's own symbol
-names, a few functions, digits and arithmetic are allowed through to SymPy's parser.
+A student writes ``453,750``, ``128 × 128 × 64``, ``41,472x1`` or ``2.69``; these functions
+turn such text into the value it means, or ``None`` when it cannot be read. Formulas
+(``floor((H - 5)/2) + 1``) are read by :mod:`answerkey.grading.symbolic`.
 """
 
 from __future__ import annotations
 
 import re
-import signal
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from fractions import Fraction
-
-import sympy as sp
-from sympy.parsing.sympy_parser import (
-    convert_xor,
-    implicit_multiplication,
-    parse_expr,
-    standard_transformations,
-)
 
 _INT = re.compile(r"^[+-]?(\d{1,3}(?:[,\u202f\u2009 _']\d{3})+|\d+)$")
 _TIMES = re.compile(r"\s*[x×*·]\s*", re.IGNORECASE)
-SYMBOLIC_SECONDS = 2.0
-"""The time SymPy gets to prove two expressions equal (one answer)."""
-
-FUNCTIONS = {
-    "floor": sp.floor,
-    "ceiling": sp.ceiling,
-    "ceil": sp.ceiling,
-    "sqrt": sp.sqrt,
-    "Max": sp.Max,
-    "Min": sp.Min,
-    "max": sp.Max,
-    "min": sp.Min,
-}
-_SAFE = re.compile(r"^[A-Za-z0-9_+\-*/^()., {}]*$")
 
 
 def clean(text: object) -> str:
@@ -97,78 +70,3 @@ def text_key(text: str) -> str:
     """Text answers compared loosely: case, spaces and the usual blanks for 'none'."""
     t = clean(text).lower().replace("×", "x").replace(" ", "")
     return "-" if t in {"", "—", "–", "-", "na", "n/a", "none"} else t
-
-
-def parse_symbolic(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr | None:
-    """A student's formula in the key's symbols (``H_in``, ``K``, ...), or None.
-
-    Only the key's symbol names and :data:`FUNCTIONS` may appear as names; the text is
-    checked character by character before SymPy's parser sees it, so no Python runs.
-    """
-    text = clean(text)
-    if not text or len(text) > 300 or not _SAFE.match(text) or "__" in text:
-        return None
-    if re.search(r"\.[A-Za-z_]", text):
-        return None
-    known = {**FUNCTIONS, **dict(symbols)}
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_{}]*", text))
-    if not names <= set(known):
-        return None
-    glob = {
-        "__builtins__": {},
-        "Integer": sp.Integer,
-        "Float": sp.Float,
-        "Rational": sp.Rational,
-        "Symbol": sp.Symbol,
-    }
-    try:
-        expr = parse_expr(
-            text,
-            local_dict=dict(known),
-            global_dict=glob,
-            transformations=(*standard_transformations, convert_xor, implicit_multiplication),
-        )
-    except Exception:
-        return None
-    return expr if isinstance(expr, sp.Expr) else None
-
-
-class SymbolicTimeout(Exception):
-    """SymPy did not settle an equivalence within :data:`SYMBOLIC_SECONDS`."""
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`SymbolicTimeout` after ``seconds`` (main thread only; elsewhere no limit)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise SymbolicTimeout
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def equivalent(given: sp.Expr, expected: sp.Expr, seconds: float = SYMBOLIC_SECONDS) -> bool:
-    """Whether two expressions agree for every positive integer value of their symbols.
-
-    First both are evaluated at a few positive-integer points (fast refusal); then SymPy
-    must prove ``given − expected = 0`` within ``seconds``. A timeout counts as not proven.
-    """
-    syms = sorted(given.free_symbols | expected.free_symbols, key=str)
-    for k in range(5):
-        point = {s: sp.Integer(7 + 13 * k + 3 * i) for i, s in enumerate(syms)}
-        if sp.simplify(given.xreplace(point) - expected.xreplace(point)) != 0:
-            return False
-    try:
-        with time_limit(seconds):
-            return bool(sp.simplify(given - expected) == 0)
-    except SymbolicTimeout:
-        return False

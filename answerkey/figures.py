@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from answerkey.latex import escape, shape_tex, tex
+from answerkey.latex import Tex, escape, shape_tex, tex
 from derivations.activations import activation
 from derivations.answers import ComputeGraphFigure, Figure, ModuleGraphFigure
 from derivations.layers import LayerKind, LayerResult
@@ -19,6 +19,8 @@ from derivations.network import Analysis, JoinResult, Parallel
 
 COLUMN = 3.35  # cm between branch columns
 ROW = 1.45  # cm between layers
+BOX = Tex("box")  # the TikZ style of a layer's box
+JOINBOX = Tex("joinbox")  # the TikZ style of a full-width box (the input, a join)
 
 
 @dataclass(frozen=True)
@@ -26,40 +28,40 @@ class Node:
     id: str
     x: float
     y: float
-    label: str
-    style: str = "box"
+    label: Tex
+    style: Tex = BOX
 
     @property
-    def ref(self) -> str:
+    def ref(self) -> Tex:
         """``(id)``: TikZ's node name, parenthesised here to keep the template readable."""
-        return f"({self.id})"
+        return Tex(f"({self.id})")
 
     @property
-    def at(self) -> str:
-        return f"({self.x:.2f}, {self.y:.2f})"
+    def at(self) -> Tex:
+        return Tex(f"({self.x:.2f}, {self.y:.2f})")
 
 
 @dataclass(frozen=True)
 class Edge:
     """An arrow; to or from a full-width box (input, join) it runs straight up its column."""
 
-    path: str
+    path: Tex
 
 
 def _edge(src: str, dst: str, wide: set[str]) -> Edge:
     if src in wide:
-        return Edge(f"({src}.north -| {dst}) -- ({dst})")
+        return Edge(Tex(f"({src}.north -| {dst}) -- ({dst})"))
     if dst in wide:
-        return Edge(f"({src}) -- ({src} |- {dst}.south)")
-    return Edge(f"({src}) -- ({dst})")
+        return Edge(Tex(f"({src}) -- ({src} |- {dst}.south)"))
+    return Edge(Tex(f"({src}) -- ({dst})"))
 
 
 def _name(node: LayerKind | Parallel) -> str:
     return node.name or "" if isinstance(node, Parallel) else node.diagram_label()
 
 
-def _label(name: str, result: LayerResult | JoinResult) -> str:
-    return rf"{escape(name)}\\ \mbox{{${shape_tex(result.out_shape)}$}}"
+def _label(name: str, result: LayerResult | JoinResult) -> Tex:
+    return Tex(rf"{escape(name)}\\ \mbox{{${shape_tex(result.out_shape)}$}}")
 
 
 def module_graph(analysis: Analysis) -> dict[str, Any]:
@@ -78,7 +80,8 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
     widest = max((len(b.branches) for b in net.layers if isinstance(b, Parallel)), default=1)
     centre = (widest - 1) * COLUMN / 2
     wide = {"in"}
-    nodes.append(Node("in", centre, 0.0, rf"input\\ \mbox{{${shape_tex(net.input)}$}}", "joinbox"))
+    input_label = Tex(rf"input\\ \mbox{{${shape_tex(net.input)}$}}")
+    nodes.append(Node("in", centre, 0.0, input_label, JOINBOX))
     y, prev = 0.0, "in"
     for count, node in enumerate(net.layers, 1):
         nid = f"n{count}"
@@ -110,8 +113,8 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
                     nid,
                     centre,
                     y,
-                    rf"{escape(node.name)} ({how})\\ \mbox{{${shape_tex(join.out_shape)}$}}",
-                    "joinbox",
+                    Tex(rf"{escape(node.name)} ({how})\\ \mbox{{${shape_tex(join.out_shape)}$}}"),
+                    JOINBOX,
                 )
             )
             wide.add(nid)
@@ -124,17 +127,17 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
     return {
         "nodes": nodes,
         "edges": [_edge(a, b, wide) for a, b in edges],
-        "width": f"{COLUMN - 0.4:.2f}",
-        "span": f"{widest * COLUMN - 0.4:.2f}",
+        "width": Tex(f"{COLUMN - 0.4:.2f}"),
+        "span": Tex(f"{widest * COLUMN - 0.4:.2f}"),
     }
 
 
-def compute_graph(graph: ComputeGraphFigure) -> dict[str, str]:
+def compute_graph(graph: ComputeGraphFigure) -> dict[str, Tex]:
     """The perceptron graph's labels: node symbols and edge sizes, as LaTeX."""
     sym = {nid: tex(s) for nid, s, _ in graph.nodes}
-    size = {src: r" \times ".join(str(d) for d in dims) for src, _, dims in graph.edges}
-    fn = activation(str(graph.nodes[3][1])).latex
-    z = next((tex(lbl) for lbl in graph.edge_labels if lbl is not None), "")
+    size = {src: Tex(r" \times ".join(str(d) for d in dims)) for src, _, dims in graph.edges}
+    fn = Tex(activation(str(graph.nodes[3][1])).latex)
+    z = next((tex(lbl) for lbl in graph.edge_labels if lbl is not None), Tex(""))
     return {
         "xt": sym["xt"],
         "Wt": sym["Wt"],
@@ -157,7 +160,7 @@ def _graph_json(graph: ComputeGraphFigure) -> dict[str, Any]:
     }
 
 
-TIKZ = (r"\usepackage{tikz}", r"\usetikzlibrary{arrows.meta}")
+TIKZ = (Tex(r"\usepackage{tikz}"), Tex(r"\usetikzlibrary{arrows.meta}"))
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ class FigureKind:
     ``views/<name>.tex.j2`` in the key), the LaTeX packages the template needs, the layout
     the template reads (``answer.layout``), and its extra fields in ``answers.json``."""
 
-    packages: tuple[str, ...]
+    packages: tuple[Tex, ...]
     layout: Callable[[Any], dict[str, Any]]
     json: Callable[[Any], dict[str, Any]]
 

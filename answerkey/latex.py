@@ -1,8 +1,9 @@
 """The house notation: one SymPy printer subclass, and escaping for text from a spec.
 
-Printer output is trusted LaTeX; every other string goes through :func:`escape`, which maps
-LaTeX's special characters and the Unicode math the derivations write in prose (×, −, ⌊, ...)
-to commands that pdfLaTeX understands.
+Trusted LaTeX has a type: PyLaTeX's ``NoEscape`` (here :data:`Tex`). The printer's output is
+``Tex``; every other string goes through :func:`escape` (PyLaTeX's ``escape_latex`` plus the
+Unicode math the derivations write in prose, ×, −, ⌊, ...), which returns ``Tex``. The
+templates take nothing else, so text can reach a document only escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from typing import Any
 
 import sympy as sp
+from pylatex.utils import NoEscape, escape_latex
 from sympy.printing.latex import LatexPrinter
 
 from derivations.activations import Positive, by_function
@@ -19,20 +21,23 @@ from derivations.answers import Step
 from derivations.formula import Formula
 from derivations.shapes import Shape
 
-_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "%": r"\%",
-    "_": r"\_",
-    "^": r"\textasciicircum{}",
-    "~": r"\textasciitilde{}",
-    "<": r"\textless{}",
+Tex = NoEscape
+"""Trusted LaTeX: printer output, or text that :func:`escape` has made safe. Templates accept
+nothing else (:func:`answerkey.render.environment` refuses a plain ``str``)."""
+
+_INSTEAD = {
+    "-": "-",  # PyLaTeX writes {-} against -- ligatures; names such as H-1 stay as written
+    "^": r"\textasciicircum{}",  # the character, where PyLaTeX's \^{} is an accent
+    "<": r"\textless{}",  # T1 has the glyphs, but these read the same in any encoding
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
+    "\n": " ",  # a line break in a spec's text is a space (never \newline, never \par)
+}
+"""Where the key's escaping differs from PyLaTeX's ``escape_latex``, which does the rest:
+``\\ { } $ & # % _ ~ [ ]`` and the no-break space."""
+
+_SPECIAL = {
+    **_INSTEAD,
     "×": r"\ensuremath{\times}",
     "·": r"\ensuremath{\cdot}",
     "−": r"\ensuremath{-}",
@@ -48,7 +53,6 @@ _SPECIAL = {
     "ᵀ": r"\ensuremath{^{\top}}",
     "δ": r"\ensuremath{\delta}",
     "∂": r"\ensuremath{\partial}",
-    "\u00a0": "~",
     "½": r"\ensuremath{\tfrac{1}{2}}",
     "‖": r"\ensuremath{\|}",
     "′": r"\ensuremath{'}",
@@ -69,8 +73,10 @@ _LONG_WORD = re.compile(r"\S{30,}")
 BREAK_EVERY = 12
 
 
-def escape(text: str) -> str:
-    """Text from a spec or a derivation, made safe to typeset literally.
+def escape(text: str) -> Tex:
+    """Text from a spec or a derivation, made safe to typeset literally: PyLaTeX's
+    ``escape_latex`` for LaTeX's special characters (with the differences in ``_INSTEAD``),
+    and the project's table for the Unicode math of the derivations' prose.
 
     Every LaTeX special character becomes a command, so ``\\input{...}`` or ``\\write18``
     print as text and never run; a character pdfLaTeX has no glyph for — a control character
@@ -78,13 +84,15 @@ def escape(text: str) -> str:
     characters get break points so that they cannot overflow the line. One pass over the text,
     with no marker characters of its own, so every input character comes out as itself.
     """
+    if isinstance(text, NoEscape):
+        raise TypeError(f"escaping LaTeX twice: {text[:60]!r}")
     out, end = [], 0
     for word in _LONG_WORD.finditer(text):
         out.append(_escape_run(text[end : word.start()]))
         out.append(r"\allowbreak{}".join(_escape_run(c) for c in _chunks(word.group(0))))
         end = word.end()
     out.append(_escape_run(text[end:]))
-    return "".join(out)
+    return Tex("".join(out))
 
 
 def _chunks(word: str) -> list[str]:
@@ -109,7 +117,9 @@ def _token(match: re.Match[str]) -> str:
         return rf"\ensuremath{{\tilde{{{_escape_run(match['tilde'])}}}}}"
     if match["special"] is not None:
         return _SPECIAL[match["special"]]
-    return _typesettable(match["char"])
+    char = match["char"]
+    escaped = escape_latex(char)
+    return escaped if escaped != char else _typesettable(char)
 
 
 def _typesettable(char: str) -> str:
@@ -270,36 +280,36 @@ _NUMERIC = KeyPrinter()
 
 
 @cache
-def tex(expr: Any) -> str:
+def tex(expr: Any) -> Tex:
     """A SymPy expression in the house notation (numbers grouped with ``\\num``); cached,
     since the key, the question sheet and the JSON print the same expressions."""
     expr = sp.sympify(expr)
     if expr.is_Integer:
         return number(int(expr))
-    return str(_PRINTER.doprint(expr))
+    return Tex(_PRINTER.doprint(expr))
 
 
-def number(value: int) -> str:
+def number(value: int) -> Tex:
     """An integer grouped by thousands (siunitx)."""
-    return rf"\num{{{value}}}" if abs(value) >= 10000 else str(value)
+    return Tex(rf"\num{{{value}}}" if abs(value) >= 10000 else str(value))
 
 
-def substitution(formula: Formula) -> str:
+def substitution(formula: Formula) -> Tex:
     """The formula with its values in place, ``\\cdot`` between factors."""
     return _numeric_tex(formula.substituted)
 
 
 @cache
-def _numeric_tex(expr: Any) -> str:
-    return str(_NUMERIC.doprint(expr))
+def _numeric_tex(expr: Any) -> Tex:
+    return Tex(_NUMERIC.doprint(expr))
 
 
-def chain(formula: Formula) -> str:
+def chain(formula: Formula) -> Tex:
     """``lhs = rhs = substituted = value``, skipping repeats."""
-    return " = ".join(chain_parts(formula))
+    return Tex(" = ".join(chain_parts(formula)))
 
 
-def chain_parts(formula: Formula) -> list[str]:
+def chain_parts(formula: Formula) -> list[Tex]:
     """The sides of :func:`chain`: lhs, rhs, substitution (if any), value (if new)."""
     parts = [tex(formula.lhs), tex(formula.rhs)]  # each general formula printed once
     sub = substitution(formula) if formula.values else None
@@ -313,16 +323,16 @@ def chain_parts(formula: Formula) -> list[str]:
 
 
 @cache
-def step_tex(step: Step) -> str:
+def step_tex(step: Step) -> Tex:
     """A line of working; a matrix line also states its size (``\\in \\mathbb{R}^{m×n}``)."""
     f = step.formula
     size = r" \times ".join(str(d) for d in step.shape) if step.shape else None
     if f.lhs == f.rhs and size:
-        return rf"{tex(f.lhs)} \in \mathbb{{R}}^{{{size}}}"
+        return Tex(rf"{tex(f.lhs)} \in \mathbb{{R}}^{{{size}}}")
     text = chain(f)
-    return rf"{text} \qquad \left[{size}\right]" if size else text
+    return Tex(rf"{text} \qquad \left[{size}\right]") if size else text
 
 
-def shape_tex(shape: Shape) -> str:
+def shape_tex(shape: Shape) -> Tex:
     """``128 \\times 128 \\times 64`` (H × W × C) or ``41472`` for a vector."""
-    return r" \times ".join(tex(d) for d in shape.hwc())
+    return Tex(r" \times ".join(tex(d) for d in shape.hwc()))

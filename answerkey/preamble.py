@@ -11,43 +11,44 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from answerkey.figures import figure_kind
+from answerkey.latex import Tex
 from derivations.answers import Answer
 
 FONTS = (
-    r"\usepackage[T1]{fontenc}",
-    r"\usepackage[utf8]{inputenc}",
-    r"\usepackage{lmodern}",
+    Tex(r"\usepackage[T1]{fontenc}"),
+    Tex(r"\usepackage[utf8]{inputenc}"),
+    Tex(r"\usepackage{lmodern}"),
 )
 """Text encoding and fonts: pdfLaTeX reading UTF-8 and setting Latin text (see latex.escape)."""
 
-PAGE = (r"\usepackage[margin=2.3cm]{geometry}",)
+PAGE = (Tex(r"\usepackage[margin=2.3cm]{geometry}"),)
 """The exam documents' page."""
 
 MATH = (
-    r"\usepackage{amsmath,amssymb}",
-    r"\usepackage{siunitx}",
-    r"\sisetup{group-separator={,}, group-minimum-digits=4}",
+    Tex(r"\usepackage{amsmath,amssymb}"),
+    Tex(r"\usepackage{siunitx}"),
+    Tex(r"\sisetup{group-separator={,}, group-minimum-digits=4}"),
 )
 """What printer output needs: aligned displays, \\mathbb, and \\num for grouped numbers."""
 
-TABLE = (r"\usepackage{booktabs}",)
+TABLE = (Tex(r"\usepackage{booktabs}"),)
 """The tabular fragment's rules."""
 
-FIT = (r"\usepackage{adjustbox}",)
+FIT = (Tex(r"\usepackage{adjustbox}"),)
 """The slides' wrapper that scales a table or a figure to the frame."""
 
 
-def answer_packages(answer: Answer) -> tuple[str, ...]:
+def answer_packages(answer: Answer) -> tuple[Tex, ...]:
     """The packages the fragments of one answer need (its table, its figure)."""
-    needs: tuple[str, ...] = TABLE if answer.table is not None else ()
+    needs: tuple[Tex, ...] = TABLE if answer.table is not None else ()
     if answer.figure is not None:
         needs += figure_kind(answer.figure).packages
     return needs
 
 
-def union(*groups: Iterable[str]) -> list[str]:
+def union(*groups: Iterable[Tex]) -> list[Tex]:
     """The lines of ``groups``, each once, in first-use order."""
-    out: list[str] = []
+    out: list[Tex] = []
     for group in groups:
         out.extend(line for line in group if line not in out)
     return out

@@ -19,28 +19,42 @@ import sympy as sp
 import templates
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import figure_kind
-from answerkey.latex import chain_parts, escape, shape_tex, step_tex, tex
+from answerkey.latex import Tex, chain_parts, escape, shape_tex, step_tex, tex
 from answerkey.preamble import FONTS, MATH, PAGE, answer_packages, union
 from derivations.answers import Answer, Cell, Step, Table
 from derivations.shapes import Shape
 
 TAIL = (
-    r"\pdftrailerid{}",  # no random /ID: two builds give the same bytes
-    r"\addpoints",
-    r"\renewcommand{\solutiontitle}{\noindent\textbf{Solution.}\enspace}",
-    r"\unframedsolutions",
-    r"\pointsinrightmargin",
-    r"\bracketedpoints",
-    r"\allowdisplaybreaks",
+    Tex(r"\pdftrailerid{}"),  # no random /ID: two builds give the same bytes
+    Tex(r"\addpoints"),
+    Tex(r"\renewcommand{\solutiontitle}{\noindent\textbf{Solution.}\enspace}"),
+    Tex(r"\unframedsolutions"),
+    Tex(r"\pointsinrightmargin"),
+    Tex(r"\bracketedpoints"),
+    Tex(r"\allowdisplaybreaks"),
 )
 
 ONE_LINE = 95  # characters of LaTeX that fit one display line comfortably
 TERMS_PER_LINE = 4
 
 
+def trusted(value: Any) -> Any:
+    """Jinja's ``finalize``: what a template prints must be :data:`~answerkey.latex.Tex`
+    (escaped text or printer output) or a number; a plain ``str`` is refused, so that no text
+    reaches a document unescaped by oversight."""
+    if isinstance(value, str) and not isinstance(value, Tex):
+        raise TypeError(f"text reached a LaTeX template unescaped: {value[:80]!r}")
+    if not isinstance(value, str | int | float):
+        raise TypeError(f"a LaTeX template was given a {type(value).__name__}: {value!r:.80}")
+    return value
+
+
 @cache
 def environment() -> jinja2.Environment:
+    """The LaTeX templates' environment: ``((* *))``, ``((( )))``, ``((= =))`` delimiters,
+    strict undefined values, and :func:`trusted` on every printed value."""
     return jinja2.Environment(
+        finalize=trusted,
         loader=jinja2.FileSystemLoader(Path(templates.__file__).parent),
         block_start_string="((*",
         block_end_string="*))",
@@ -56,24 +70,24 @@ def environment() -> jinja2.Environment:
     )
 
 
-def sum_lines(step: Step) -> list[str] | None:
+def sum_lines(step: Step) -> list[Tex] | None:
     """A long sum of earlier results: the numbers, four to a line, then the total."""
     f = step.formula
     if not isinstance(f.rhs, sp.Add) or len(f.values) <= TERMS_PER_LINE:
         return None
     terms = [tex(v) for _, v in f.values]
     chunks = [terms[i : i + TERMS_PER_LINE] for i in range(0, len(terms), TERMS_PER_LINE)]
-    lines = [f"{tex(f.lhs)} &= " + " + ".join(chunks[0])]
-    lines += [r"&\quad + " + " + ".join(c) for c in chunks[1:]]
-    lines.append(f"&= {tex(f.value)}")
+    lines = [Tex(f"{tex(f.lhs)} &= " + " + ".join(chunks[0]))]
+    lines += [Tex(r"&\quad + " + " + ".join(c)) for c in chunks[1:]]
+    lines.append(Tex(f"&= {tex(f.value)}"))
     return lines
 
 
-def declarations(steps: tuple[Step, ...]) -> tuple[list[Step], str | None]:
+def declarations(steps: tuple[Step, ...]) -> tuple[list[Step], Tex | None]:
     """Split off the steps that only state a matrix's size (``W ∈ ℝ^{m×n}``): one line."""
     decl = [s for s in steps if s.formula.lhs == s.formula.rhs and s.shape]
     rest = [s for s in steps if s not in decl]
-    line = r",\quad ".join(step_tex(s) for s in decl) if decl else None
+    line = Tex(r",\quad ".join(step_tex(s) for s in decl)) if decl else None
     return rest, line
 
 
@@ -85,7 +99,7 @@ def step_view(step: Step) -> dict[str, Any]:
         if len(single) <= ONE_LINE or len(parts) < 3 or step.shape:
             lines = [single]
         else:
-            lines = [f"{parts[0]} &= {parts[1]}"] + [f"&= {p}" for p in parts[2:]]
+            lines = [Tex(f"{parts[0]} &= {parts[1]}")] + [Tex(f"&= {p}") for p in parts[2:]]
     return {
         "label": escape(step.label),
         "cite": escape(step.cite) if step.cite else None,
@@ -94,26 +108,26 @@ def step_view(step: Step) -> dict[str, Any]:
     }
 
 
-def _row_view(step: Step) -> dict[str, str]:
+def _row_view(step: Step) -> dict[str, Tex]:
     """A step as one row of an aligned block: label, working, note."""
     return {
         "label": escape(step.label),
         "working": step_tex(step),
-        "note": escape(step.note) if step.note else "",
+        "note": escape(step.note) if step.note else Tex(""),
     }
 
 
-def _cell(cell: Cell) -> str:
+def _cell(cell: Cell) -> Tex:
     if cell is None:
-        return ""
+        return Tex("")
     if isinstance(cell, str):
         return escape(cell)
     if isinstance(cell, Shape):
-        return f"${shape_tex(cell)}$"
+        return Tex(f"${shape_tex(cell)}$")
     value = sp.sympify(cell)
     if value.is_Rational and not value.is_Integer:
-        return rf"$\approx {float(value):.3g}$"
-    return f"${tex(value)}$"
+        return Tex(rf"$\approx {float(value):.3g}$")
+    return Tex(f"${tex(value)}$")
 
 
 def _table_view(table: Table) -> dict[str, Any]:
@@ -121,10 +135,10 @@ def _table_view(table: Table) -> dict[str, Any]:
         "r" if i >= 4 or table.columns[0] == "" else "c" for i in range(1, len(table.columns))
     )
     return {
-        "spec": spec,
-        "head": " & ".join(rf"\textbf{{{escape(c)}}}" if c else "" for c in table.columns),
-        "rows": [" & ".join(_cell(c) for c in row) for row in table.rows],
-        "total": " & ".join(_cell(c) for c in table.total) if table.total else None,
+        "spec": Tex(spec),
+        "head": Tex(" & ".join(rf"\textbf{{{escape(c)}}}" if c else "" for c in table.columns)),
+        "rows": [Tex(" & ".join(_cell(c) for c in row)) for row in table.rows],
+        "total": Tex(" & ".join(_cell(c) for c in table.total)) if table.total else None,
         "notes": [escape(n) for n in table.notes],
     }
 
@@ -140,7 +154,7 @@ def answer_view(answer: Answer) -> dict[str, Any]:
         "rows": [_row_view(s) for s in short] if compact else [],
         "declared": declared,
         "explanation": escape(answer.explanation),
-        "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else "",
+        "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else Tex(""),
         "result": None,
         "total": None,
         "figure": answer.figure.name if answer.figure else None,
@@ -156,11 +170,11 @@ def answer_view(answer: Answer) -> dict[str, Any]:
     return view
 
 
-def _box(points: int | None, answers: tuple[Answer, ...]) -> str:
+def _box(points: int | None, answers: tuple[Answer, ...]) -> Tex:
     height = 2.5 + 0.8 * (points or 2)
     if any(a.table is not None for a in answers):
         height = max(height, 9.0)
-    return f"{min(height, 12.0):.1f}cm"
+    return Tex(f"{min(height, 12.0):.1f}cm")
 
 
 def _part_view(part: KeyedPart) -> dict[str, Any]:
@@ -181,7 +195,7 @@ class Rendered:
     key: str
 
 
-def _preamble(key: Key) -> list[str]:
+def _preamble(key: Key) -> list[Tex]:
     """Fonts, page and math, the packages of every fragment the key uses, then the exam
     class's settings."""
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
@@ -194,13 +208,13 @@ def _printed_points(parts: tuple[KeyedPart, ...]) -> int:
     return sum((p.spec.points or 0) + _printed_points(p.subparts) for p in parts)
 
 
-def grade_table(key: Key) -> list[tuple[str, int]]:
+def grade_table(key: Key) -> list[tuple[Tex, int]]:
     """The rows of the exam class's ``\\gradetable[v][questions]``: each problem's title and
     points, then ``Total:``; empty when no problem has points (the class prints no table)."""
     if not any(p.points for p in key.problems):
         return []
     rows = [(escape(p.loaded.spec.title), _printed_points(p.parts)) for p in key.problems]
-    return [*rows, ("Total:", sum(points for _, points in rows))]
+    return [*rows, (Tex("Total:"), sum(points for _, points in rows))]
 
 
 def render(
@@ -218,7 +232,7 @@ def render(
                 "title": escape(p.loaded.spec.title),
                 "text": escape(p.loaded.spec.text),
                 "note": escape(p.loaded.spec.note) if p.loaded.spec.note else None,
-                "conventions": " ".join(escape(c) for c in own.describe())
+                "conventions": Tex(" ".join(escape(c) for c in own.describe()))
                 if own != base_conventions
                 else None,
                 "parts": [_part_view(part) for part in p.parts],
@@ -238,6 +252,6 @@ def render(
     }
     doc = environment().get_template("document.tex.j2")
     return Rendered(
-        questions=doc.render(answers=False, header="Questions", **context),
-        key=doc.render(answers=True, header="Answer key", **context),
+        questions=doc.render(answers=False, header=Tex("Questions"), **context),
+        key=doc.render(answers=True, header=Tex("Answer key"), **context),
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from answerkey.build import default_outdir
 from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
-from answerkey.latex import escape
+from answerkey.latex import Tex, escape
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder
 from answerkey.preamble import FIT as FIT_PACKAGES
@@ -30,21 +30,25 @@ FIT = (
 
 @dataclass(frozen=True)
 class Item:
-    tex: str
+    tex: Tex
     weight: int
 
 
 @dataclass(frozen=True)
 class Frame:
-    title: str
-    question: str | None
-    items: tuple[str, ...]
+    title: Tex
+    question: Tex | None
+    items: tuple[Tex, ...]
 
 
-def _display(lines: list[str]) -> str:
+def _display(lines: list[Tex]) -> str:
     if len(lines) == 1:
         return f"\\[ {lines[0]} \\]"
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def _fit(body: str) -> Tex:
+    return Tex(FIT.format(body.strip()))
 
 
 def _items(part: KeyedPart) -> Iterator[Item]:
@@ -52,34 +56,34 @@ def _items(part: KeyedPart) -> Iterator[Item]:
     for answer in part.answers:
         view = answer_view(answer)
         if answer.table is not None:
-            body = env.get_template("fragments/tabular.tex.j2").render(answer=view).strip()
-            yield Item(FIT.format(body), 5)
+            yield Item(_fit(env.get_template("fragments/tabular.tex.j2").render(answer=view)), 5)
         if answer.figure is not None:
-            body = env.get_template(f"fragments/{answer.figure.name}.tex.j2").render(answer=view)
-            yield Item(FIT.format(body.strip()), 5)
+            template = env.get_template(f"fragments/{answer.figure.name}.tex.j2")
+            yield Item(_fit(template.render(answer=view)), 5)
         for step in answer.steps:
             sv = step_view(step)
             label = rf"\textbf{{{sv['label']}.}} " if sv["label"] else ""
             lines = sv["lines"]
-            yield Item(f"{{\\small {label}}}\n{{\\small {_display(lines)}}}", len(lines) + 1)
+            body = f"{{\\small {label}}}\n{{\\small {_display(lines)}}}"
+            yield Item(Tex(body), len(lines) + 1)
         if view["result"]:
             unit = f" {view['unit']}" if view["unit"] else ""
-            yield Item(rf"\textbf{{Answer:}} ${view['result']}${unit}.", 1)
+            yield Item(Tex(rf"\textbf{{Answer:}} ${view['result']}${unit}."), 1)
         if answer.explanation:
-            yield Item(rf"{{\footnotesize\textit{{Why:}} {view['explanation']}}}", 1)
+            yield Item(Tex(rf"{{\footnotesize\textit{{Why:}} {view['explanation']}}}"), 1)
 
 
-def _frames(part: KeyedPart, title: str, name: str) -> Iterator[Frame]:
-    """The frames of ``part``, titled ``title`` (its label and ``name``, the problem's title:
-    both escaped)."""
-    chunk: list[str] = []
+def _frames(part: KeyedPart, name: Tex) -> Iterator[Frame]:
+    title = Tex(f"{escape(part.label)} {name}")
+    question = escape(part.spec.text)
+    chunk: list[Tex] = []
     first = True
     weight = -(-len(part.spec.text) // QUESTION_CHARS)
     for item in _items(part):
         if chunk and weight + item.weight > FRAME_WEIGHT:
             yield Frame(
-                title if first else f"{title} (cont.)",
-                escape(part.spec.text) if first else None,
+                title if first else Tex(f"{title} (cont.)"),
+                question if first else None,
                 tuple(chunk),
             )
             chunk, weight, first = [], 0, False
@@ -87,12 +91,12 @@ def _frames(part: KeyedPart, title: str, name: str) -> Iterator[Frame]:
         weight += item.weight
     if chunk or first:
         yield Frame(
-            title if first else f"{title} (cont.)",
-            escape(part.spec.text) if first else None,
+            title if first else Tex(f"{title} (cont.)"),
+            question if first else None,
             tuple(chunk),
         )
     for sub in part.subparts:
-        yield from _frames(sub, f"{escape(sub.label)} {name}", name)
+        yield from _frames(sub, name)
 
 
 def frames(key: Key) -> list[Frame]:
@@ -100,7 +104,7 @@ def frames(key: Key) -> list[Frame]:
     for problem in key.problems:
         name = escape(problem.loaded.spec.title)
         for part in problem.parts:
-            out.extend(_frames(part, f"{escape(part.label)} {name}", name))
+            out.extend(_frames(part, name))
     return out
 
 

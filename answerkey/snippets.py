@@ -23,6 +23,7 @@ from answerkey.compile import compile_pdf
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import AnswerkeyError, UsageError
 from answerkey.figures import figure_kind
+from answerkey.latex import Tex
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder
 from answerkey.preamble import FONTS, MATH, TABLE, union
@@ -41,7 +42,14 @@ class Snippet:
     kind: str  # formula | working | table | graph
     title: str
     body: str
-    packages: tuple[str, ...] = ()  # what its body needs beyond fonts and math
+    packages: tuple[Tex, ...] = ()  # what its body needs beyond fonts and math
+
+    @property
+    def file(self) -> Tex:
+        """The name as ``\\input`` reads it: a slug (a-z, 0-9, -), nothing to escape."""
+        if not re.fullmatch(r"[a-z0-9-]+", self.name):
+            raise ValueError(f"not a snippet file name: {self.name!r}")
+        return Tex(self.name)
 
 
 def slug(text: str) -> str:

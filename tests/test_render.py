@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sympy as sp
+from pylatex.utils import NoEscape
 
 from answerkey.build import build
 from answerkey.derive import derive
@@ -55,10 +57,37 @@ def test_render_is_deterministic() -> None:
         ("3 × 3", r"3 \ensuremath{\times} 3"),
         ("W̃", r"\ensuremath{\tilde{W}}"),
         ("中", r"\ensuremath{\langle}U+4E2D\ensuremath{\rangle}"),
+        ("[1] H-1", r"{[}1{]} H-1"),  # PyLaTeX's bracket guard; hyphens stay hyphens
+        ("two\nlines", "two lines"),
     ],
 )
 def test_escape(text: str, tex: str) -> None:
-    assert escape(text) == tex
+    out = escape(text)
+    assert out == tex
+    assert isinstance(out, NoEscape)
+
+
+def test_escape_is_pylatex_escape_latex_where_no_rule_of_ours_applies() -> None:
+    from pylatex.utils import escape_latex
+
+    text = "Total: $30 & 5% of #3_a {b} ~ \\end \u00a0x"
+    assert escape(text) == escape_latex(text)
+
+
+def test_templates_take_only_trusted_latex() -> None:
+    """A plain string is refused by every LaTeX template: text reaches a document escaped
+    (escape) or as printer output (tex), both NoEscape, or not at all."""
+    from answerkey.latex import tex
+    from answerkey.render import environment
+
+    template = environment().from_string("((( x )))")
+    with pytest.raises(TypeError, match="unescaped"):
+        template.render(x="\\input{/etc/passwd}")
+    assert template.render(x=escape("\\input{x}")) == r"\textbackslash{}input\{x\}"
+    assert template.render(x=tex(sp.Integer(12345))) == r"\num{12345}"
+    assert template.render(x=3) == "3"
+    with pytest.raises(TypeError, match="escaping LaTeX twice"):
+        escape(escape("a_b"))
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import templates
 from answerkey.compile import compile_all
 from answerkey.grading.grade import Marked
 from answerkey.grading.mark import Mark
-from answerkey.latex import escape
+from answerkey.latex import Tex, escape
 from answerkey.mathjax import mathjax
 from answerkey.outputs import OutputFolder
 from answerkey.render import environment
@@ -130,6 +130,8 @@ def feedback_tex(m: Marked) -> str:
     for r in rows:
         for k in ("id", "given", "expected", "note", "status_text"):
             r[k] = escape(r[k])
+        for k in ("points", "out_of", "working", "key_working"):  # numbers; printer output
+            r[k] = Tex(r[k])
     return (
         environment()
         .get_template("grading/feedback.tex.j2")
@@ -137,9 +139,9 @@ def feedback_tex(m: Marked) -> str:
             title=escape(m.key.loaded.spec.title),
             student=escape(m.sheet.student),
             variant=escape(m.sheet.variant),
-            total=f"{m.total:.2f}",
-            out_of=f"{m.available:g}",
-            manual=[(escape(label), f"{pts:g}") for label, pts in m.manual],
+            total=Tex(f"{m.total:.2f}"),
+            out_of=Tex(f"{m.available:g}"),
+            manual=[(escape(label), Tex(f"{pts:g}")) for label, pts in m.manual],
             rows=rows,
             blank=blank,
             right=sum(1 for x in m.marks if x.status == "correct"),

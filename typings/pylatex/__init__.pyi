@@ -1,0 +1,1 @@
+# The part of PyLaTeX answerkey uses, typed (PyLaTeX ships no type information).

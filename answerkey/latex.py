@@ -191,7 +191,8 @@ class KeyPrinter(LatexPrinter):
     ) -> str:
         """The derivations' matrix names (``W``, ``x_tilde``, ``delta^{(2)}``, ``W_{label}``)
         in the house notation; a label is escaped text, and any other name (a layer's name
-        used as a symbol) is printed as text, so a name can never run as TeX."""
+        used as a symbol, ``linear-3`` or ``out``) is printed as text, so a name can never run
+        as TeX nor read as a product or difference of letters."""
         parts = _MATRIX_NAME.match(str(expr.name))
         if parts is None:
             return rf"\text{{{escape(str(expr.name))}}}" + ("^{\\top}" if transposed else "")
@@ -202,7 +203,9 @@ class KeyPrinter(LatexPrinter):
         sub = rf"_{{\text{{{escape(parts['label'])}}}}}" if parts["label"] is not None else ""
         if name == "delta":
             core = r"\boldsymbol{\delta}"
-        elif expr.shape[1] == 1 and (name.islower() or name == "I") and len(name) == 1:
+        elif len(name) > 1:
+            core = rf"\text{{{escape(name)}}}"
+        elif expr.shape[1] == 1 and name.islower():
             core = rf"\mathbf{{{name}}}"
         else:
             core = name

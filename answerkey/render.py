@@ -177,15 +177,21 @@ def _box(points: int | None, answers: tuple[Answer, ...]) -> Tex:
     return Tex(f"{min(height, 12.0):.1f}cm")
 
 
-def _part_view(part: KeyedPart) -> dict[str, Any]:
+LEVELS = (Tex("part"), Tex("subpart"), Tex("subsubpart"))
+"""The exam class's three levels of parts (a spec may not nest deeper: spec.validate)."""
+
+
+def _part_view(part: KeyedPart, depth: int = 0) -> dict[str, Any]:
     return {
+        "level": LEVELS[depth],
+        "inner": LEVELS[min(depth + 1, len(LEVELS) - 1)],
         "points": part.spec.points,
         "text": escape(part.spec.text),
         "note": escape(part.spec.note) if part.spec.note else None,
         "answers": [answer_view(a) for a in part.answers],
         "box": _box(part.spec.points, part.answers),
-        "subparts": [_part_view(p) for p in part.subparts],
-        "rubric": [(f"{c.points:g}", escape(c.text)) for c in part.spec.rubric or ()],
+        "subparts": [_part_view(p, depth + 1) for p in part.subparts],
+        "rubric": [(Tex(f"{c.points:g}"), escape(c.text)) for c in part.spec.rubric or ()],
     }
 
 
@@ -223,7 +229,7 @@ def render(
     """The question sheet and the answer key of ``key``, as LaTeX source; ``variant`` and
     ``student`` (name, id) are printed in the header and on the name line."""
     spec = key.loaded.spec
-    base_conventions = key.problems[0].loaded.conventions if key.problems else None
+    base_conventions = key.loaded.conventions
     problems = []
     for p in key.problems:
         own = p.loaded.conventions
@@ -243,7 +249,7 @@ def render(
         "course": escape(spec.course or ""),
         "date": escape(spec.date) if spec.date else None,
         "instructions": escape(spec.instructions) if spec.instructions else None,
-        "conventions": [escape(c) for c in base_conventions.describe()] if base_conventions else [],
+        "conventions": [escape(c) for c in base_conventions.describe()],
         "problems": problems,
         "preamble": _preamble(key),
         "grade_table": grade_table(key),

@@ -110,7 +110,7 @@ def frames(key: Key) -> list[Frame]:
 
 def render_slides(key: Key) -> str:
     spec = key.loaded.spec
-    conventions = key.problems[0].loaded.conventions.describe() if key.problems else []
+    conventions = key.loaded.conventions.describe()
     return (
         environment()
         .get_template("slides.tex.j2")

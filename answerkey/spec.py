@@ -7,7 +7,7 @@ file, and drawing a variant's values first, is :mod:`answerkey.load`'s job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -138,11 +138,38 @@ class LoadedSpec:
     data: Any = None
     """The spec's values as read (after a variant's ``${name}`` substitution): the referee
     builds its PyTorch models from these, not from the validated models."""
+    conventions: Conventions = field(default_factory=Conventions)
+    """The spec's own conventions (its top-level ``conventions:`` over the defaults); a
+    problem may override them (:attr:`LoadedProblem.conventions`)."""
 
     def error(self, loc: Loc, err: DerivationError) -> SpecError:
         """A derivation error, placed at ``loc`` plus the field the error names."""
         full = clean(self.located.data, (*loc, err.field) if err.field else loc)
         return SpecError(self.located.where(full), dotted(full) or None, err.message)
+
+
+MAX_DEPTH = 3
+"""Parts, sub-parts and sub-sub-parts: the levels the exam class typesets."""
+
+
+def _check_depth(located: Located, spec: Spec) -> None:
+    """A located error where parts nest deeper than :data:`MAX_DEPTH` (the key would derive
+    them but the documents could not show them)."""
+
+    def walk(parts: list[PartSpec], loc: Loc, depth: int) -> None:
+        for j, part in enumerate(parts):
+            here = (*loc, j)
+            if part.subparts and depth == MAX_DEPTH:
+                where = (*here, "subparts")
+                raise SpecError(
+                    located.where(where, at_key=True),
+                    dotted(where),
+                    f"parts nest at most {MAX_DEPTH} deep (part, sub-part, sub-sub-part)",
+                )
+            walk(part.subparts, (*here, "subparts"), depth + 1)
+
+    for i, problem in enumerate(spec.problems):
+        walk(problem.parts, ("problems", i, "parts"), 1)
 
 
 def validate(located: Located, data: Any, name: str) -> LoadedSpec:
@@ -152,6 +179,7 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
         spec = Spec.model_validate(data)
     except ValidationError as err:
         raise from_validation(located, err) from None
+    _check_depth(located, spec)
     base = spec.conventions.apply(Conventions())
     loaded = LoadedSpec(name, spec, (), located)
     problems = []
@@ -165,4 +193,4 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
             except DerivationError as err:
                 raise loaded.error(err.path or loc, err) from None
         problems.append(LoadedProblem(problem, conventions, Context(analyses)))
-    return LoadedSpec(name, spec, tuple(problems), located, data)
+    return LoadedSpec(name, spec, tuple(problems), located, data, base)

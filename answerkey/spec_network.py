@@ -42,9 +42,16 @@ class ParallelSpec(Strict):
     join: Literal["concat", "add"] = "concat"
     branches: list[BranchSpec] = Field(min_length=2)
 
-    def to_model(self, name: str, loc: Loc) -> Parallel:
+    def to_model(self, name: str, loc: Loc, names: Namer) -> Parallel:
+        seen: set[str] = set()
+        for i, b in enumerate(self.branches):
+            if b.name in seen:
+                err = ShapeError("name", f"the branch name {b.name!r} is used twice in this block")
+                err.path = (*loc, "branches", i)
+                raise err
+            seen.add(b.name)
         branches = tuple(
-            Branch(b.name, _nodes(b.layers, (*loc, "branches", i)), (*loc, "branches", i))
+            Branch(b.name, _nodes(b.layers, (*loc, "branches", i), names), (*loc, "branches", i))
             for i, b in enumerate(self.branches)
         )
         return Parallel(name, branches, self.join, loc)
@@ -53,23 +60,57 @@ class ParallelSpec(Strict):
 if TYPE_CHECKING:
     AnyLayer = LayerKind | ParallelSpec
 else:
-    AnyLayer = Annotated[Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")]
+    AnyLayer = Annotated[
+        Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")
+    ]
 BranchSpec.model_rebuild()
 
 
-def _nodes(specs: list[AnyLayer], loc: Loc) -> tuple[Node, ...]:
+def _kind(spec: AnyLayer) -> str:
+    return "parallel" if isinstance(spec, ParallelSpec) else spec.kind_name
+
+
+class Namer:
+    """Default names for unnamed layers: ``<kind>-<n>``, numbered per kind through the whole
+    network in document order (branches included), skipping every name the author wrote."""
+
+    def __init__(self, specs: list[AnyLayer]) -> None:
+        self.written: set[str] = set()
+        self.counts: dict[str, int] = {}
+
+        def visit(items: list[AnyLayer]) -> None:
+            for spec in items:
+                if spec.name:
+                    self.written.add(spec.name)
+                if isinstance(spec, ParallelSpec):
+                    for branch in spec.branches:
+                        visit(branch.layers)
+
+        visit(specs)
+
+    def name(self, spec: AnyLayer) -> str:
+        if spec.name:
+            return spec.name
+        kind = _kind(spec)
+        while True:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            candidate = f"{kind}-{self.counts[kind]}"
+            if candidate not in self.written:
+                return candidate
+
+
+def _nodes(specs: list[AnyLayer], loc: Loc, names: Namer) -> tuple[Node, ...]:
     out: list[Node] = []
     for i, spec in enumerate(specs):
         here = (*loc, "layers", i)
-        kind = "parallel" if isinstance(spec, ParallelSpec) else spec.kind_name
-        name = spec.name or f"{kind}-{i + 1}"
+        name = names.name(spec)
         try:
             if isinstance(spec, ParallelSpec):
-                out.append(spec.to_model(name, here))
+                out.append(spec.to_model(name, here, names))
             else:
                 out.append(spec.placed(name, here))
         except ShapeError as err:
-            err.path = here
+            err.path = err.path or here
             raise
     return tuple(out)
 
@@ -153,7 +194,7 @@ class NetworkSpec(Strict):
 
     def to_model(self, name: str, loc: Loc) -> Network:
         shape, batch = self.input_shape(loc)
-        nodes = _nodes(self.layers, loc)
+        nodes = _nodes(self.layers, loc, Namer(self.layers))
         _unique_names(nodes, loc)
         return Network(self.title or name, shape, nodes, batch)
 

@@ -16,6 +16,7 @@ from derivations.conventions import Conventions
 from derivations.formula import Formula, is_concrete, total
 from derivations.layers.base import LayerKind, LayerResult
 from derivations.shapes import Shape, ShapeError
+from derivations.symbols import labelled_terms
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def _parallel(block: Parallel, shape: Shape, rows: list[Row]) -> Shape:
             raise err
     depth = None
     if block.join == "concat":
-        parts = [sp.Symbol(f"C_{{{b.name}}}") for b in block.branches]
+        parts = labelled_terms("C", [b.name for b in block.branches])
         depth = Formula.of(
             sp.Symbol("C_out"),
             total(parts),

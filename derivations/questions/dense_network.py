@@ -11,34 +11,58 @@ from typing import Literal
 
 import sympy as sp
 
+from derivations.activations import ACTIVATIONS
 from derivations.answers import Answer
 from derivations.backprop import Partial, apply, equation, local_gradient, mm
-from derivations.layers import Dense
-from derivations.network import Analysis
+from derivations.layers import Dense, LayerResult
+from derivations.network import Analysis, Row
 from derivations.questions.base import Context, QuestionKind, question_kind
 from derivations.shapes import ShapeError, Unsupported
 
 
-def network_equation(analysis: Analysis) -> Answer:
-    """a = f_L(W_L ... f_1(W_1 x)) for a dense network, with each weight's shape."""
+def dense_layers(analysis: Analysis, what: str) -> list[tuple[Row, LayerResult]]:
+    """The layers of a dense network on a vector input with numeric sizes; a located error
+    (field ``network``) naming the first layer that is not dense, otherwise."""
     layers = analysis.layers()
-    if not layers or not analysis.network.input.is_vector:
-        raise ShapeError("network", "the network equation needs a dense network on a vector input")
-    name = "I"
-    expr: sp.MatrixExpr = sp.MatrixSymbol(name, int(analysis.network.input.dims[0]), 1)
-    steps = []
     for row, res in layers:
         if not isinstance(res.layer, Dense):
             raise Unsupported(
                 "network",
-                f"{row.label} is a {res.layer.kind_name}: only dense "
-                "layers have a network equation here",
+                f"{row.label} is a {res.layer.kind_name}: only dense layers have a {what} here",
             )
+    if not layers or not analysis.network.input.is_vector:
+        raise ShapeError("network", f"the {what} needs a dense network on a vector input")
+    if not all(res.out_shape.concrete and res.in_shape.concrete for _, res in layers):
+        raise ShapeError("network", f"the {what} needs numbers for every layer's size")
+    return layers
+
+
+def _activation_text(layers: list[tuple[Row, LayerResult]]) -> str:
+    """How the layers' activations read in a sentence, from the layers themselves."""
+    names = [res.layer.applied for _, res in layers]
+    if len(set(names)) > 1:
+        each = ", ".join(f"{row.label}: {res.layer.applied}" for row, res in layers)
+        return f"applies its activation ({each})"
+    if names[0] == "identity":
+        return "applies no activation"
+    if ACTIVATIONS[names[0]].elementwise:
+        return f"applies {names[0]} element-wise"
+    return f"applies {names[0]} to the whole vector"
+
+
+def network_equation(analysis: Analysis) -> Answer:
+    """a = f_L(W_L ... f_1(W_1 x)) for a dense network, with each weight's shape."""
+    layers = dense_layers(analysis, "network equation")
+    expr: sp.MatrixExpr = sp.MatrixSymbol("x", int(analysis.network.input.dims[0]), 1)
+    steps = []
+    biased = False
+    for row, res in layers:
         n_in, n_out = int(res.in_shape.numel), int(res.out_shape.dims[0])
         w = sp.MatrixSymbol(f"W_{{{row.label}}}", n_out, n_in)
         z = mm(w, expr)
         if res.layer.counts_bias(analysis.conventions.bias):
             z = z + sp.MatrixSymbol(f"b_{{{row.label}}}", n_out, 1)
+            biased = True
         steps.append(equation(f"{row.label} weights", w, w, (n_out, n_in)))
         expr = apply(res.layer.applied, z)
     out = sp.MatrixSymbol(layers[-1][0].label, int(analysis.output.dims[0]), 1)
@@ -47,15 +71,16 @@ def network_equation(analysis: Analysis) -> Answer:
     )
     why = (
         "Each layer multiplies the previous layer's output by its weight matrix (rows: the "
-        "layer's nodes; columns: the previous layer's nodes) and applies tanh element-wise; "
-        "the layers nest from the input outwards."
+        "layer's nodes; columns: the previous layer's nodes)"
+        + (", adds its bias vector" if biased else "")
+        + f" and {_activation_text(layers)}; the layers nest from the input x outwards."
     )
     return Answer("network_equation", None, "", why, tuple(steps[-1:] + steps[:-1]))
 
 
 def network_backprop(analysis: Analysis) -> Answer:
     """The backprop recursion of a dense network, each symbol with its shape."""
-    layers = analysis.layers()
+    layers = dense_layers(analysis, "backprop recursion")
     L = len(layers)
     sizes = [int(analysis.network.input.numel)] + [int(r.out_shape.dims[0]) for _, r in layers]
     steps = []

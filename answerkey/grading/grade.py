@@ -62,6 +62,7 @@ class Graded:
     items: tuple[Item, ...]
     symbols: dict[str, sp.Symbol]
     manual: tuple[tuple[str, float], ...]
+    parts: tuple[PartPoints, ...] = ()  # the points and rubrics the items' points come from
 
 
 def _part_locs(key: Key) -> dict[str, Loc]:
@@ -104,7 +105,7 @@ def prepare(key: Key) -> Graded:
             exprs = item.expected if isinstance(item.expected, tuple) else (item.expected,)
             for expr in exprs:
                 symbols.update({str(s): s for s in sp.sympify(expr).free_symbols})
-    return Graded(key, tuple(marked), symbols, tuple(manual))
+    return Graded(key, tuple(marked), symbols, tuple(manual), tuple(parts))
 
 
 def _variant_keys(spec: Path, variants: Path) -> dict[str, Graded]:

@@ -51,14 +51,15 @@ def _matches(item: Item, patterns: Sequence[str]) -> bool:
 
 
 def allot(
-    items: Sequence[Item], parts: Sequence[PartPoints]
+    items: Sequence[Item], parts: Sequence[PartPoints], strict: bool = True
 ) -> tuple[list[Item], list[tuple[str, float]]]:
     """Items with their points, and what is marked by hand as ``(label, points)``: rubric
     criteria without items (``"4(a): Names the reductions"``), and a part's rest that no item
     takes (``"4(a)"``). Items of parts without points get 0.
 
     Raises :class:`RubricMismatch` for a criterion that matches no item of its part or only
-    items an earlier criterion matched."""
+    items an earlier criterion matched; with ``strict=False`` (a subset of the items, as an
+    online quiz asks them) such a criterion is counted as marked by hand instead."""
     groups = dict(iter_groups(list(items)))
     points: dict[str, float] = {}
     manual: list[tuple[str, float]] = []
@@ -69,8 +70,9 @@ def allot(
             if not c.patterns:
                 manual.append((f"{part.label}: {c.text}", c.points))
                 continue
-            matched = [i for i in members if _matches(i, c.patterns)]
-            if not matched:
+            hits = [i for i in members if _matches(i, c.patterns)]
+            matched = [i for i in hits if i.id not in fixed]
+            if strict and not hits:
                 names = ", ".join(repr(p) for p in c.patterns)
                 raise RubricMismatch(
                     part.label,
@@ -78,10 +80,13 @@ def allot(
                     f"{names} matches no item of {part.label} "
                     "(list them with: answerkey grade SPEC --items)",
                 )
-            again = [i.id for i in matched if i.id in fixed]
-            if again:
-                taken = f"item {again[0]!r} is already given points by an earlier criterion"
-                raise RubricMismatch(part.label, n, taken)
+            if strict and len(matched) < len(hits):
+                taken = next(i.id for i in hits if i.id in fixed)
+                message = f"item {taken!r} is already given points by an earlier criterion"
+                raise RubricMismatch(part.label, n, message)
+            if not matched:  # a subset of the items (online): none of this criterion's
+                manual.append((f"{part.label}: {c.text}", c.points))
+                continue
             fixed.update({i.id: c.points / len(matched) for i in matched})
         rest = [i for i in members if i.id not in fixed]
         left = part.points - sum(c.points for c in part.criteria)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from answerkey.derive import Key, KeyedPart
 from answerkey.grading.grade import prepare
 from answerkey.grading.items import Item
+from answerkey.grading.points import allot
 from answerkey.latex import step_tex
 from answerkey.mathjax import inline
 
@@ -37,7 +38,7 @@ class Question:
     variant: str
     text_html: str
     items: tuple[Item, ...]
-    points: float
+    points: float  # the part's points the items carry (not those marked by hand)
     solution_html: str
     figures: tuple[Figure, ...] = field(default=())
 
@@ -66,10 +67,10 @@ def questions(key: Key, variant: str, figures: dict[str, list[Figure]]) -> Itera
     """The online questions of one variant's key: one per part that has numeric items
     (parts answered in prose or equations are left to a person)."""
     graded = prepare(key)
+    online, _ = allot([i for i in graded.items if i.kind in NUMERIC], graded.parts, strict=False)
     by_group: dict[str, list[Item]] = {}
-    for item in graded.items:
-        if item.kind in NUMERIC:
-            by_group.setdefault(item.group, []).append(item)
+    for item in online:
+        by_group.setdefault(item.group, []).append(item)
     for problem in key.problems:
         spec = problem.loaded.spec
         shared = [
@@ -94,7 +95,7 @@ def questions(key: Key, variant: str, figures: dict[str, list[Figure]]) -> Itera
                 variant=variant,
                 text_html=text,
                 items=tuple(items),
-                points=float(part.spec.total_points or 0),
+                points=sum(i.points for i in items),
                 solution_html=solution,
                 figures=tuple(shared + own),
             )

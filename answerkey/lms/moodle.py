@@ -7,15 +7,19 @@ quiz's random question draws one variant. A part with a single count or real is 
 for reals; each named misconception is a ``fraction="0"`` answer whose feedback names it); a
 part with several values is a ``multianswer`` (cloze) question whose text holds one
 ``{w:NUMERICAL:=value:tolerance#feedback~%0%value:0#feedback}`` per number (a shape gives one per
-dimension). Figures travel inside the file as ``<file name=… path="/" encoding="base64">`` and
-are shown with ``@@PLUGINFILE@@/name``. The worked solution is the general feedback, HTML with
-``\\( … \\)`` math for Moodle's MathJax filter.
+dimension), whose whole-number weights ``w`` share the part's points as the grader does and
+make the question's mark (:func:`cloze_weights`). A numerical question's ``<defaultgrade>`` is
+the part's points. Figures travel inside the file as
+``<file name=… path="/" encoding="base64">`` and are shown with ``@@PLUGINFILE@@/name``. The
+worked solution is the general feedback, HTML with ``\\( … \\)`` math for Moodle's MathJax
+filter.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
@@ -87,6 +91,31 @@ def _component(value: Any, index: int | None) -> Any:
     return value[index] if isinstance(value, tuple) and len(value) > index else None
 
 
+def _fields(item: Item) -> int:
+    return len(item.expected) if item.kind == "shape" else 1
+
+
+def cloze_weights(q: Question) -> list[int]:
+    """Each item's weight per field (a shape has a field per dimension), in whole numbers.
+
+    Moodle's cloze grammar takes whole-number weights (``{2:NUMERICAL:…}``), and a cloze
+    question's mark is their sum: qtype_multianswer_extract_question adds them up, the XML
+    import reads no ``<defaultgrade>`` for a cloze, and the editing form removes the field. So
+    each field's weight is its item's points split equally over its fields, times the
+    smallest whole k that makes every weight whole: the weights sum to the question's points
+    where that is possible (k = 1), else to k × points (a 15-point table of 38 numeric cells,
+    sizes with 2 or 3 fields, sums to 1,140 = 76 × 15; the quiz slot's maximum mark scales it
+    back exactly).
+    """
+    # the items' points are quotients of the spec's points by small counts: exact again
+    points = [Fraction(i.points).limit_denominator(10**6) for i in q.items]
+    if not any(points):  # a part without points: every item alike
+        points = [Fraction(1)] * len(q.items)
+    shares = [p / _fields(i) for p, i in zip(points, q.items, strict=True)]
+    scale = math.lcm(*(s.denominator for s in shares))
+    return [int(s * scale) for s in shares]
+
+
 def cloze_field(item: Item, index: int | None, weight: int) -> str:
     """One ``{w:NUMERICAL:…}`` field: the right value, then each misconception at 0 %."""
     right = _component(item.expected, index)
@@ -100,12 +129,12 @@ def cloze_text(q: Question) -> str:
     """The question text with one labelled field per number."""
     part = q.name.rsplit(" ", 1)[0] if q.variant else q.name
     rows = []
-    for item in q.items:
+    for item, weight in zip(q.items, cloze_weights(q), strict=True):
         label = html.escape(blank_label(item, part))
         if item.kind == "shape":
-            fields = " × ".join(cloze_field(item, i, 1) for i in range(len(item.expected)))
+            fields = " × ".join(cloze_field(item, i, weight) for i in range(_fields(item)))
         else:
-            fields = cloze_field(item, None, 1)
+            fields = cloze_field(item, None, weight)
         rows.append(f"<tr><td>{label}</td><td>{fields}</td></tr>")
     return f"<table>{''.join(rows)}</table>"
 

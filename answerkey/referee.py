@@ -7,7 +7,8 @@ derivations read: ``padding: same`` reaches PyTorch as ``same``, an absent strid
 PyTorch's default. A wrong rule in the derivations therefore shows as a difference.
 
 Per layer it compares the output shape (a forward pass on the ``meta`` device), each named
-count PyTorch can measure (weights and biases from ``named_parameters``, MACs from
+count PyTorch can measure (weights and biases from ``named_parameters``, buffers from the
+floating-point ``buffers`` such as running statistics (a step counter is bookkeeping), MACs from
 ``FlopCounterMode``, which counts 2 FLOPs per multiply-accumulate), and the parameters the
 key sums under its bias convention (read here from the raw spec). A network with symbolic
 sizes is checked at :data:`SAMPLES` random draws of positive values for its symbols, the
@@ -39,7 +40,7 @@ SAMPLES = 3
 SAMPLE_RANGE = (6, 40)
 """The values drawn for a size symbol (large enough for the kernels of a lecture spec)."""
 
-COLUMNS = ("weights", "biases", "MACs", "params")
+COLUMNS = ("weights", "biases", "buffers", "MACs", "params")
 _PAIR_TEXT = re.compile(r"^\s*\d+\s*[x×]\s*\d+\s*$")
 
 
@@ -89,12 +90,13 @@ def _ours(analysis: Analysis, at: Mapping[sp.Symbol, int]) -> list[tuple[str, Me
             values = (
                 r.count(Count.WEIGHTS),
                 r.count(Count.BIASES),
+                r.count(Count.BUFFERS),
                 r.count(Count.MACS),
                 analysis.params(r),
             )
             counts = tuple(_int(v, at) for v in values)
         else:
-            counts = (0, 0, 0, 0)
+            counts = (0, 0, 0, 0, 0)
         out.append((row.label, Measured(shape, counts)))
     return out
 
@@ -108,9 +110,10 @@ def _measure(module: Any, x: Any, counts_bias: bool) -> tuple[Any, Measured]:
     params = list(module.named_parameters())
     biases = sum(p.numel() for n, p in params if n.endswith("bias"))
     weights = sum(p.numel() for n, p in params if not n.endswith("bias"))
+    buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
     macs = counter.get_total_flops() // 2
     counted = weights + (biases if counts_bias else 0)
-    return y, Measured(tuple(y.shape[1:]), (weights, biases, macs, counted))
+    return y, Measured(tuple(y.shape[1:]), (weights, biases, buffers, macs, counted))
 
 
 def _walk(layers: list[Any], x: Any, bias: bool, out: list[Measured]) -> Any:
@@ -121,7 +124,7 @@ def _walk(layers: list[Any], x: Any, bias: bool, out: list[Measured]) -> Any:
         if raw["kind"] == "parallel":
             ys = [_walk(b["layers"], x, bias, out) for b in raw["branches"]]
             x = torch.cat(ys, dim=1) if raw.get("join", "concat") == "concat" else sum(ys)
-            out.append(Measured(tuple(x.shape[1:]), (0, 0, 0, 0)))
+            out.append(Measured(tuple(x.shape[1:]), (0, 0, 0, 0, 0)))
             continue
         module = LAYER_KINDS[raw["kind"]].torch_module(raw, tuple(x.shape[1:]), torch.nn)
         x, measured = _measure(module, x, bool(raw.get("bias", bias)))

@@ -39,13 +39,15 @@ class Count(StrEnum):
 
     WEIGHTS = "weights"
     BIASES = "biases"
+    BUFFERS = "buffers"
+    """State a layer keeps but does not train (batch normalisation's running statistics)."""
     MACS = "MACs"
     WINDOW_OPS = "window operations"
 
     @property
     def stored(self) -> bool:
         """Numbers the layer keeps (parameters and buffers), as opposed to operations."""
-        return self in (Count.WEIGHTS, Count.BIASES)
+        return self in (Count.WEIGHTS, Count.BIASES, Count.BUFFERS)
 
 
 @dataclass(frozen=True)

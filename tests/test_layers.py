@@ -116,3 +116,23 @@ def test_dense_layers_sum_to_the_total(widths: list[int], bias: bool) -> None:
     total = TotalParams().derive(Context({"d": analysis})).value
     expected = sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(widths))
     assert total == expected == sum(analysis.params(r) for _, r in analysis.layers())
+
+
+def test_flatten_unwraps_and_activation_keeps_the_shape() -> None:
+    from derivations.layers.reshape import Activation, Flatten
+
+    flat = Flatten(name="f").forward(Shape.image(8, 5, 3))
+    assert flat.out_shape == Shape.vector(I(8 * 5 * 3)) and dict(flat.counts) == {}
+    relu = Activation(name="r", function="relu").forward(Shape.image(8, 5, 3))
+    assert relu.out_shape == Shape.image(8, 5, 3) and dict(relu.counts) == {}
+    assert relu.layer.applied == "relu"
+
+
+def test_a_flatten_before_a_dense_layer_changes_nothing_it_counts() -> None:
+    from derivations.layers.reshape import Flatten
+
+    direct = Linear(name="fc", units=10).forward(Shape.image(4, 3, 3))
+    flat = Flatten(name="f").forward(Shape.image(4, 3, 3)).out_shape
+    after = Linear(name="fc", units=10).forward(flat)
+    assert direct.count(Count.WEIGHTS) == after.count(Count.WEIGHTS) == 36 * 10
+    assert direct.count(Count.MACS) == after.count(Count.MACS) == 36 * 10

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from derivations.activations import ACTIVATIONS
 from derivations.fields import ActivationName
-from derivations.layers.base import LayerKind, LayerResult, layer_kind
+from derivations.layers.base import LayerKind, LayerResult, dims_text, layer_kind
 from derivations.shapes import Shape
 
 
@@ -46,6 +46,9 @@ class Activation(LayerKind):
 
     def forward(self, shape: Shape) -> LayerResult:
         return LayerResult(self, shape, shape)
+
+    def phrase(self, result: LayerResult) -> str:
+        return f"a {self.function} activation → {dims_text(result.out_shape)}"
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -25,6 +25,7 @@ from answerkey.grading.mark import Mark
 from answerkey.latex import Tex, escape
 from answerkey.mathjax import mathjax
 from answerkey.outputs import OutputFolder
+from answerkey.preamble import FONTS, MATH, union
 from answerkey.render import environment
 from answerkey.snippets import slug
 
@@ -123,6 +124,11 @@ def feedback_html(m: Marked) -> str:
     )
 
 
+FEEDBACK_PAGE = (Tex(r"\usepackage[margin=2cm]{geometry}"),)
+FEEDBACK_TABLE = (Tex(r"\usepackage{longtable,array}"), Tex(r"\usepackage{xcolor}"))
+"""The feedback page's own packages; fonts and math come from answerkey.preamble."""
+
+
 def feedback_tex(m: Marked) -> str:
     """One student's feedback page as LaTeX (every text escaped; working from the printer)."""
     rows = [r for r in _rows(m.marks) if r["status"] not in ("correct", "blank")]
@@ -136,6 +142,7 @@ def feedback_tex(m: Marked) -> str:
         environment()
         .get_template("grading/feedback.tex.j2")
         .render(
+            preamble=union(FONTS, FEEDBACK_PAGE, MATH, FEEDBACK_TABLE),
             title=escape(m.key.loaded.spec.title),
             student=escape(m.sheet.student),
             variant=escape(m.sheet.variant),

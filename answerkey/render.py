@@ -8,6 +8,7 @@ that a missing value is an error, not an empty string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -105,6 +106,7 @@ def step_view(step: Step) -> dict[str, Any]:
         "cite": escape(step.cite) if step.cite else None,
         "note": escape(step.note) if step.note else None,
         "lines": lines,
+        "line_blocks": _blocks(lines),
     }
 
 
@@ -130,17 +132,50 @@ def _cell(cell: Cell) -> Tex:
     return Tex(f"${tex(value)}$")
 
 
+TABLE_ROWS = 20
+"""Rows per tabular (and per aligned block of working): a longer table is set as several, the
+head repeated on each, so that it breaks across pages (longtable would need a second LaTeX
+pass for its column widths)."""
+
+SOLUTION_BREAK = Tex(
+    r"\newcommand{\solutionbreak}{\ifprintanswers\end{TheSolution}\par"
+    r"\dimen0=\pagegoal\advance\dimen0 by -\pagetotal"
+    r"\ifdim\dimen0<24\baselineskip\newpage\fi"
+    r"\def\solutiontitle{}\begin{TheSolution}\fi}"
+)
+"""Before each block of a long answer: the exam class boxes a whole solution to split it
+across pages, a box can be at most 16383 pt (about 23 pages) tall, and a block (a tabular)
+that does not fit the rest of a page would overflow it; this ends the solution, starts a new
+page unless a block's height is left, and goes on in a new solution, untitled. Only in
+documents that have a long answer."""
+
+
+def _blocks(rows: list[Any]) -> list[list[Any]]:
+    return [rows[i : i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
+
+
 def _table_view(table: Table) -> dict[str, Any]:
     spec = "l" + "".join(
         "r" if i >= 4 or table.columns[0] == "" else "c" for i in range(1, len(table.columns))
     )
-    return {
+    view: dict[str, Any] = {
         "spec": Tex(spec),
         "head": Tex(" & ".join(rf"\textbf{{{escape(c)}}}" if c else "" for c in table.columns)),
         "rows": [Tex(" & ".join(_cell(c) for c in row)) for row in table.rows],
         "total": Tex(" & ".join(_cell(c) for c in table.total)) if table.total else None,
         "notes": [escape(n) for n in table.notes],
     }
+    rows = view["rows"]
+    starts = range(0, max(len(rows), 1), TABLE_ROWS)
+    view["blocks"] = [
+        {
+            **view,
+            "rows": rows[i : i + TABLE_ROWS],
+            "total": view["total"] if i == starts[-1] else None,
+        }
+        for i in starts
+    ]
+    return view
 
 
 def answer_view(answer: Answer) -> dict[str, Any]:
@@ -151,7 +186,7 @@ def answer_view(answer: Answer) -> dict[str, Any]:
     view: dict[str, Any] = {
         "view": "table" if answer.table else "steps",
         "steps": [step_view(s) for s in (sums if compact else steps)],
-        "rows": [_row_view(s) for s in short] if compact else [],
+        "row_blocks": _blocks([_row_view(s) for s in short] if compact else []),
         "declared": declared,
         "explanation": escape(answer.explanation),
         "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else Tex(""),
@@ -201,11 +236,26 @@ class Rendered:
     key: str
 
 
-def _preamble(key: Key) -> list[Tex]:
+def _long(answer: dict[str, Any]) -> bool:
+    """Whether an answer view comes in several blocks (and so needs ``\\solutionbreak``)."""
+    blocks = [answer["row_blocks"], answer.get("table", {}).get("blocks", ())]
+    blocks += [s["line_blocks"] for s in answer["steps"]]
+    return any(len(b) > 1 for b in blocks)
+
+
+def _answer_views(parts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for part in parts:
+        yield from part["answers"]
+        yield from _answer_views(part["subparts"])
+
+
+def _preamble(key: Key, problems: list[dict[str, Any]]) -> list[Tex]:
     """Fonts, page and math, the packages of every fragment the key uses, then the exam
-    class's settings."""
+    class's settings (and ``\\solutionbreak`` where an answer is long)."""
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
-    return union(FONTS, PAGE, MATH, *used, TAIL)
+    views = (a for p in problems for a in _answer_views(p["parts"]))
+    breaks = [SOLUTION_BREAK] if any(_long(a) for a in views) else []
+    return union(FONTS, PAGE, MATH, *used, TAIL, breaks)
 
 
 def _printed_points(parts: tuple[KeyedPart, ...]) -> int:
@@ -251,7 +301,7 @@ def render(
         "instructions": escape(spec.instructions) if spec.instructions else None,
         "conventions": [escape(c) for c in base_conventions.describe()],
         "problems": problems,
-        "preamble": _preamble(key),
+        "preamble": _preamble(key, problems),
         "grade_table": grade_table(key),
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,

@@ -223,3 +223,35 @@ def test_no_tex_is_exit_4_and_writes_nothing(
     assert not (tmp_path / "out").exists()
     result = build(ROOT / "specs" / "homework3.yaml", tmp_path / "out", pdf=False)
     assert set(result.files) == {"answers.json", "key.tex", "questions.tex"}
+
+
+def _stack(layers: int) -> str:
+    rows = "\n".join(
+        f"          - {{name: Conv-{i + 1}, kind: conv2d, filters: {8 + (i * 37) % 120}, "
+        f"kernel: {3 if i % 2 else 5}, padding: {1 if i % 2 else 2}}}"
+        for i in range(layers)
+    )
+    return (
+        f"title: Stack\nproblems:\n  - id: s\n    title: A deep stack\n    points: 3\n"
+        f"    networks:\n      cnn:\n        input: [32, 32, 3]\n        layers:\n{rows}\n"
+        f"    parts:\n      - {{id: a, points: 2, text: Fill in the table., ask: shape_table}}\n"
+        f"      - {{id: b, points: 1, text: How many parameters?, ask: total_params}}\n"
+    )
+
+
+def test_long_table_breaks_across_pages(tmp_path: Path, tex_available: None) -> None:
+    """A 300-layer table comes in blocks that break across pages: every row is printed, the
+    working and the long sum too, and no box is overfull."""
+    from answerkey.compile import compile_pdf
+
+    spec = tmp_path / "stack.yaml"
+    spec.write_text(_stack(300), encoding="utf-8")
+    result = build(spec, tmp_path / "out", pdf=False)
+    tex = result.directory / "key.tex"
+    assert max(len(line) for line in tex.read_text(encoding="utf-8").splitlines()) < 10_000
+    text = pdftotext(compile_pdf(tex, reads_aux=False))
+    for i in range(1, 301):
+        assert f"Conv-{i} 32 × 32" in text, f"row Conv-{i} missing"
+    assert text.count("Layer Input size Kernel size Output size Params") == 15  # 20 rows each
+    log = tex.with_suffix(".log").read_text(errors="replace")
+    assert "Overfull" not in log

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from answerkey.draw import draw_variant
 from answerkey.spec import LoadedSpec, validate
 from answerkey.yamlpos import load_yaml
 
@@ -19,5 +18,7 @@ def load_spec(path: Path, seed: int = 0) -> LoadedSpec:
     for ``seed`` (``answerkey variants`` makes many)."""
     located = load_yaml(path)
     if "variables" in located.data:
+        from answerkey.draw import draw_variant  # drawing's models only when a spec draws
+
         return draw_variant(located, path.stem, seed, 1, set()).loaded
     return validate(located, located.data, path.stem)

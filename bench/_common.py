@@ -36,6 +36,15 @@ def latexmk(tex: Path) -> None:
     )
 
 
+def compile_bytecode() -> None:
+    """Write the package's bytecode, as an install does (a machine that sets
+    PYTHONDONTWRITEBYTECODE would otherwise compile every module from source on every run)."""
+    import compileall
+
+    for folder in ("answerkey", "derivations", "templates"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+
+
 def wall(cmd: list[str], cwd: Path = ROOT) -> float:
     """Seconds for one run of ``cmd`` in a fresh process (its output discarded)."""
     start = time.perf_counter()

@@ -24,12 +24,20 @@ FONTS = (
 PAGE = (Tex(r"\usepackage[margin=2.3cm]{geometry}"),)
 """The exam documents' page."""
 
+TEXT = (Tex(r"\usepackage{amsmath,amssymb}"),)
+"""What escaped text needs: the symbols latex.escape writes (\\mathbb, \\tfrac). The question
+sheet, which prints no answer, needs no more than FONTS, PAGE and TEXT."""
+
 MATH = (
-    Tex(r"\usepackage{amsmath,amssymb}"),
+    *TEXT,
     Tex(r"\usepackage{siunitx}"),
     Tex(r"\sisetup{group-separator={,}, group-minimum-digits=4}"),
 )
 """What printer output needs: aligned displays, \\mathbb, and \\num for grouped numbers."""
+
+GRADE_TABLE = (Tex(r"\usepackage{array}"),)
+"""The grade table's ruled cells are drawn as with the exam class's own \\gradetable in a
+preamble that loads array (siunitx does): two pixels wider than without it."""
 
 TABLE = (Tex(r"\usepackage{booktabs}"),)
 """The tabular fragment's rules."""

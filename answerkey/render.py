@@ -21,7 +21,15 @@ import templates
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import figure_kind
 from answerkey.latex import Tex, chain_parts, escape, shape_tex, step_tex, tex
-from answerkey.preamble import FONTS, MATH, PAGE, answer_packages, union
+from answerkey.preamble import (
+    FONTS,
+    GRADE_TABLE,
+    MATH,
+    PAGE,
+    TEXT,
+    answer_packages,
+    union,
+)
 from derivations.answers import Answer, Cell, Step, Table
 from derivations.shapes import Shape
 
@@ -249,13 +257,13 @@ def _answer_views(parts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _answer_views(part["subparts"])
 
 
-def _preamble(key: Key, problems: list[dict[str, Any]]) -> list[Tex]:
+def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool) -> list[Tex]:
     """Fonts, page and math, the packages of every fragment the key uses, then the exam
     class's settings (and ``\\solutionbreak`` where an answer is long)."""
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
     views = (a for p in problems for a in _answer_views(p["parts"]))
     breaks = [SOLUTION_BREAK] if any(_long(a) for a in views) else []
-    return union(FONTS, PAGE, MATH, *used, TAIL, breaks)
+    return union(FONTS, PAGE, MATH, *used, GRADE_TABLE if grades else (), TAIL, breaks)
 
 
 def _printed_points(parts: tuple[KeyedPart, ...]) -> int:
@@ -294,6 +302,7 @@ def render(
                 "parts": [_part_view(part) for part in p.parts],
             }
         )
+    table = grade_table(key)
     context = {
         "title": escape(spec.title),
         "course": escape(spec.course or ""),
@@ -301,13 +310,15 @@ def render(
         "instructions": escape(spec.instructions) if spec.instructions else None,
         "conventions": [escape(c) for c in base_conventions.describe()],
         "problems": problems,
-        "preamble": _preamble(key, problems),
-        "grade_table": grade_table(key),
+        "preamble": _preamble(key, problems, bool(table)),
+        "grade_table": table,
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,
     }
     doc = environment().get_template("document.tex.j2")
+    grades = GRADE_TABLE if context["grade_table"] else ()
+    sheet = {**context, "preamble": union(FONTS, PAGE, TEXT, grades, TAIL)}  # it prints no answer
     return Rendered(
-        questions=doc.render(answers=False, header=Tex("Questions"), **context),
+        questions=doc.render(answers=False, header=Tex("Questions"), **sheet),
         key=doc.render(answers=True, header=Tex("Answer key"), **context),
     )

@@ -17,22 +17,29 @@ key's formulas evaluated at each. A check that compares nothing is an error.
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
 from answerkey.errors import CheckFailed, ToolMissing
+from derivations.activations import ACTIVATIONS
 from derivations.formula import int_value, size_symbol
 from derivations.layers import LAYER_KINDS, Count, LayerResult
 from derivations.network import Analysis
 
 if TYPE_CHECKING:
     from answerkey.spec import LoadedSpec
+
+BATCH = 2
+"""The batch the referee runs (a batch of one has no batch statistics to normalise with);
+MACs are per sample: PyTorch's count divided by the batch."""
 
 SAMPLES = 3
 """Random draws of values for a symbolic network's sizes."""
@@ -41,7 +48,12 @@ SAMPLE_RANGE = (6, 40)
 """The values drawn for a size symbol (large enough for the kernels of a lecture spec)."""
 
 COLUMNS = ("weights", "biases", "buffers", "MACs", "params")
-_PAIR_TEXT = re.compile(r"^\s*\d+\s*[x×]\s*\d+\s*$")
+"""What each row compares: weights (PyTorch's parameters not named ``bias``: a layer's
+weights, a normalisation's scale γ), biases (named ``bias``: a layer's biases, a
+normalisation's shift β), buffers (running statistics, without PyTorch's
+``num_batches_tracked`` counter), MACs, and the parameters the key sums under its
+conventions."""
+_PAIR_TEXT = re.compile(r"^\s*\d+(?:\s*[x×]\s*\d+)+\s*$")
 
 
 def _torch() -> Any:
@@ -88,22 +100,42 @@ def _ours(analysis: Analysis, at: Mapping[sp.Symbol, int]) -> list[tuple[str, Me
         r = row.result
         if isinstance(r, LayerResult):
             values = (
-                r.count(Count.WEIGHTS),
-                r.count(Count.BIASES),
-                r.count(Count.BUFFERS),
+                r.count(Count.WEIGHTS) + r.count(Count.SCALES),
+                r.count(Count.BIASES) + r.count(Count.SHIFTS),
+                sum((r.count(c) for c in r.counts if c.buffer), sp.Integer(0)),
                 r.count(Count.MACS),
                 analysis.params(r),
             )
             counts = tuple(_int(v, at) for v in values)
         else:
-            counts = (0, 0, 0, 0, 0)
+            counts = (0,) * len(COLUMNS)
         out.append((row.label, Measured(shape, counts)))
     return out
 
 
-def _measure(module: Any, x: Any, counts_bias: bool) -> tuple[Any, Measured]:
+@dataclass(frozen=True)
+class RawConventions:
+    """The conventions the referee needs, read from the raw spec itself: the default bias,
+    the default pooling rounding, and whether running statistics are counted (Keras)."""
+
+    bias: bool = False
+    rounding: str = "floor"
+    norm: str = "pytorch"
+
+
+def _counts_bias(raw: Mapping[str, Any], conventions: RawConventions) -> bool:
+    """Whether PyTorch's ``bias`` parameters of this layer are in the key's sum: the layer's
+    own ``bias``, else the convention for kinds whose ``bias`` defaults to it, else yes (a
+    normalisation's shift β is always a parameter)."""
+    field = LAYER_KINDS[raw["kind"]].model_fields.get("bias")
+    default = conventions.bias if field is not None and field.default is None else True
+    return bool(raw.get("bias", default))
+
+
+def _measure(module: Any, x: Any, counts_bias: bool, keras: bool) -> tuple[Any, Measured]:
     from torch.utils.flop_counter import FlopCounterMode
 
+    module.eval()  # batch statistics of one sample, dropout: inference behaviour
     counter = FlopCounterMode(display=False)
     with counter:
         y = module(x)
@@ -111,25 +143,53 @@ def _measure(module: Any, x: Any, counts_bias: bool) -> tuple[Any, Measured]:
     biases = sum(p.numel() for n, p in params if n.endswith("bias"))
     weights = sum(p.numel() for n, p in params if not n.endswith("bias"))
     buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
-    macs = counter.get_total_flops() // 2
-    counted = weights + (biases if counts_bias else 0)
+    macs = counter.get_total_flops() // (2 * BATCH)
+    counted = weights + (biases if counts_bias else 0) + (buffers if keras else 0)
     return y, Measured(tuple(y.shape[1:]), (weights, biases, buffers, macs, counted))
 
 
-def _walk(layers: list[Any], x: Any, bias: bool, out: list[Measured]) -> Any:
-    """Build and run each raw layer mapping in order; a parallel block's branches, then its
-    join. Appends one :class:`Measured` per row, in the order the analysis lists rows."""
+def _join(torch: Any, raw: Mapping[str, Any], ys: list[Any], sequence: bool) -> Any:
+    join = raw.get("join", "concat")
+    if join == "concat":
+        return torch.cat(ys, dim=-1 if sequence else 1)
+    out = ys[0]
+    for y in ys[1:]:
+        out = out + y if join == "add" else out * y
+    return out
+
+
+def _walk(
+    layers: list[Any], x: Any, form: str, conventions: RawConventions, out: list[Measured]
+) -> tuple[Any, str]:
+    """Build and run each raw layer mapping in order; a parallel block's branches (none:
+    the identity), then its join. Appends one :class:`Measured` per row, in the order the
+    analysis lists rows. ``form`` is the raw input's form as it flows: a sequence stays one
+    while its tensor keeps three axes, until a ``reshape`` says otherwise."""
     torch = _torch()
     for raw in layers:
         if raw["kind"] == "parallel":
-            ys = [_walk(b["layers"], x, bias, out) for b in raw["branches"]]
-            x = torch.cat(ys, dim=1) if raw.get("join", "concat") == "concat" else sum(ys)
-            out.append(Measured(tuple(x.shape[1:]), (0, 0, 0, 0, 0)))
+            results = [
+                _walk(b.get("layers") or [], x, form, conventions, out) for b in raw["branches"]
+            ]
+            x = _join(torch, raw, [y for y, _ in results], form == "sequence")
+            x = ACTIVATIONS[raw.get("activation", "identity")].torch(torch.nn)(x)
+            form = results[0][1]
+            out.append(Measured(tuple(x.shape[1:]), (0,) * len(COLUMNS)))
             continue
-        module = LAYER_KINDS[raw["kind"]].torch_module(raw, tuple(x.shape[1:]), torch.nn)
-        x, measured = _measure(module, x, bool(raw.get("bias", bias)))
+        cls = LAYER_KINDS[raw["kind"]]
+        if "rounding" in cls.model_fields and "rounding" not in raw:
+            raw = {**raw, "rounding": conventions.rounding}
+        module = cls.torch_module(raw, tuple(x.shape[1:]), torch.nn)
+        keras = conventions.norm == "keras"
+        x, measured = _measure(module, x, _counts_bias(raw, conventions), keras)
         out.append(measured)
-    return x
+        if isinstance(raw.get("to"), dict):
+            form = raw_input(raw["to"])[0]
+        elif x.dim() == 2:
+            form = "vector"
+        elif form != "sequence" or x.dim() != 3:
+            form = "map"
+    return x, form
 
 
 def raw_input(raw_input_field: Any) -> tuple[str, list[Any], Any]:
@@ -152,16 +212,20 @@ def _with_input(raw_input_field: Any, dims: list[Any]) -> Any:
     return dims
 
 
-def measure(raw_network: Mapping[str, Any], bias: bool) -> list[Measured]:
-    """PyTorch's numbers for every row of a raw network mapping (batch of one, ``meta``).
+def measure(
+    raw_network: Mapping[str, Any], bias: bool, conventions: RawConventions | None = None
+) -> list[Measured]:
+    """PyTorch's numbers for every row of a raw network mapping (a batch of :data:`BATCH`
+    on the ``meta`` device).
     ``input`` is written channels last (H, W, C; L, C; D, H, W, C), a sequence T, d, or N;
     PyTorch wants channels first (C, H, W), and a sequence as (T, d) with ``batch_first``."""
+    conventions = replace(conventions or RawConventions(), bias=bias)
     form, written, _ = raw_input(raw_network["input"])
     dims = [int(d) for d in written]
     torch_dims = [dims[-1], *dims[:-1]] if form == "map" else dims
-    x = _torch().empty((1, *torch_dims), device="meta")
+    x = _torch().empty((BATCH, *torch_dims), device="meta")
     out: list[Measured] = []
-    _walk(list(raw_network["layers"]), x, bias, out)
+    _walk(list(raw_network["layers"]), x, form, conventions, out)
     return out
 
 
@@ -170,36 +234,90 @@ def _layers(layers: list[Any]) -> list[Mapping[str, Any]]:
     for raw in layers:
         if raw["kind"] == "parallel":
             for branch in raw["branches"]:
-                out.extend(_layers(branch["layers"]))
+                out.extend(_layers(branch.get("layers") or []))
         else:
             out.append(raw)
     return out
 
 
+_ARITHMETIC: tuple[type[ast.AST], ...] = (
+    *(ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Name, ast.Load),
+    *(ast.Constant, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow),
+)
+
+
+def _expression(value: Any) -> ast.Expression | None:
+    """A size field's text as an arithmetic tree (the referee's own reading), or None when
+    it is no size expression (``same``, ``3x5``, a number)."""
+    if not isinstance(value, str) or value in ("same", "valid") or _PAIR_TEXT.match(value):
+        return None
+    try:
+        tree = ast.parse(value, mode="eval")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ARITHMETIC) or (
+            isinstance(node, ast.Constant) and type(node.value) is not int
+        ):
+            return None
+    return tree
+
+
 def _symbol_names(value: Any) -> set[str]:
-    if isinstance(value, str) and not _PAIR_TEXT.match(value) and value not in ("same", "valid"):
-        return {value}
     if isinstance(value, list):
-        return {v for v in value if isinstance(v, str)}
-    return set()
+        return set().union(*(_symbol_names(v) for v in value)) if value else set()
+    tree = _expression(value)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree else set()
 
 
-def symbols(raw_network: Mapping[str, Any]) -> list[str]:
-    """The size symbols a raw network uses: in its input and its kinds' size fields."""
-    _, dims, _ = raw_input(raw_network["input"])
-    found = set().union(*(_symbol_names(d) for d in dims))
-    for raw in _layers(list(raw_network["layers"])):
-        for name in LAYER_KINDS[raw["kind"]].size_fields:
-            found |= _symbol_names(raw.get(name))
-    return sorted(found)
+def _evaluate(tree: ast.AST, values: Mapping[str, int]) -> Fraction:
+    if isinstance(tree, ast.Expression):
+        return _evaluate(tree.body, values)
+    if isinstance(tree, ast.Constant):
+        assert type(tree.value) is int
+        return Fraction(tree.value)
+    if isinstance(tree, ast.Name):
+        return Fraction(values[tree.id])
+    if isinstance(tree, ast.UnaryOp):
+        inner = _evaluate(tree.operand, values)
+        return -inner if isinstance(tree.op, ast.USub) else inner
+    assert isinstance(tree, ast.BinOp)
+    a, b = _evaluate(tree.left, values), _evaluate(tree.right, values)
+    ops = {
+        ast.Add: lambda: a + b,
+        ast.Sub: lambda: a - b,
+        ast.Mult: lambda: a * b,
+        ast.Div: lambda: a / b,
+        ast.FloorDiv: lambda: Fraction(a // b),
+        ast.Pow: lambda: a ** int(b),
+    }
+    return Fraction(ops[type(tree.op)]())
 
 
 def _put(value: Any, values: Mapping[str, int]) -> Any:
+    """A size field with the drawn values put in; ValueError where an expression is not a
+    positive whole number there."""
     if isinstance(value, dict):
         return {k: _put(v, values) for k, v in value.items()}
     if isinstance(value, list):
         return [_put(v, values) for v in value]
-    return values.get(value, value) if isinstance(value, str) else value
+    tree = _expression(value)
+    if tree is None:
+        return value
+    result = _evaluate(tree, values)
+    if result.denominator != 1 or result < 0:
+        raise ValueError(f"{value} is {result} at {dict(values)}")
+    return int(result)
+
+
+def symbols(raw_network: Mapping[str, Any]) -> list[str]:
+    """The size symbols a raw network uses: in its input and its kinds' size fields."""
+    _, dims, batch = raw_input(raw_network["input"])
+    found = set().union(*(_symbol_names(d) for d in dims)) | _symbol_names(batch)
+    for raw in _layers(list(raw_network["layers"])):
+        for name in LAYER_KINDS[raw["kind"]].size_fields:
+            found |= _symbol_names(raw.get(name))
+    return sorted(found)
 
 
 def _substituted(raw_network: Mapping[str, Any], values: Mapping[str, int]) -> dict[str, Any]:
@@ -207,7 +325,9 @@ def _substituted(raw_network: Mapping[str, Any], values: Mapping[str, int]) -> d
 
     def layer(raw: Mapping[str, Any]) -> dict[str, Any]:
         if raw["kind"] == "parallel":
-            branches = [{**b, "layers": [layer(x) for x in b["layers"]]} for b in raw["branches"]]
+            branches = [
+                {**b, "layers": [layer(x) for x in b.get("layers") or []]} for b in raw["branches"]
+            ]
             return {**raw, "branches": branches}
         fields = LAYER_KINDS[raw["kind"]].size_fields
         return {k: (_put(v, values) if k in fields else v) for k, v in raw.items()}
@@ -221,25 +341,51 @@ def _substituted(raw_network: Mapping[str, Any], values: Mapping[str, int]) -> d
     }
 
 
+def _draws(raw_network: Mapping[str, Any], seed: str, samples: int) -> list[dict[str, int]]:
+    """``samples`` draws of values for the network's symbols at which every size expression
+    is a positive whole number (``d_model/heads`` needs heads to divide d_model)."""
+    names = symbols(raw_network)
+    if not names:
+        return [{}]
+    rng = random.Random(zlib.crc32(seed.encode()))
+    draws: list[dict[str, int]] = []
+    for _ in range(200 * samples):
+        values = {n: rng.randint(*SAMPLE_RANGE) for n in names}
+        try:
+            sizes = _substituted(raw_network, values)
+        except ValueError:
+            continue
+        if all(d for d in raw_input(sizes["input"])[1]):
+            draws.append(values)
+        if len(draws) == samples:
+            break
+    return draws
+
+
 def check_network(
-    analysis: Analysis, raw_network: Mapping[str, Any], bias: bool, samples: int = SAMPLES
+    analysis: Analysis,
+    raw_network: Mapping[str, Any],
+    bias: bool,
+    samples: int = SAMPLES,
+    conventions: RawConventions | None = None,
 ) -> list[CheckRow]:
     """Every row of ``analysis`` against PyTorch's model of ``raw_network``; ``bias`` is the
-    raw spec's bias convention for this network's problem."""
-    names = symbols(raw_network)
-    draws: list[dict[str, int]] = [{}]
-    if names:
-        rng = random.Random(zlib.crc32(analysis.network.name.encode()))
-        draws = [{n: rng.randint(*SAMPLE_RANGE) for n in names} for _ in range(samples)]
+    raw spec's bias convention for this network's problem, ``conventions`` the rest of what
+    the referee reads from it (rounding, normalisation counts)."""
     rows: list[CheckRow] = []
-    for values in draws:
+    for values in _draws(raw_network, analysis.network.name, samples):
         label = analysis.network.name
         if values:
             label += " [" + ", ".join(f"{k}={v}" for k, v in values.items()) + "]"
         at = {size_symbol(k): v for k, v in values.items()}
-        ours = _ours(analysis, at)
         try:
-            theirs: list[Measured | None] = list(measure(_substituted(raw_network, values), bias))
+            ours = _ours(analysis, at)
+        except ValueError as err:
+            rows.append(CheckRow(label, "", None, None, f"the key: {err}"))
+            continue
+        try:
+            raw = _substituted(raw_network, values)
+            theirs: list[Measured | None] = list(measure(raw, bias, conventions))
             problem = None
         except Exception as err:  # PyTorch refusing the layer is a finding, not a crash
             theirs, problem = [], f"PyTorch could not run it: {str(err).splitlines()[0][:120]}"
@@ -251,13 +397,18 @@ def check_network(
     return rows
 
 
-def _bias_convention(data: Mapping[str, Any], problem: Mapping[str, Any]) -> bool:
-    """The bias convention as the raw spec states it: the problem's, else the spec's, else
-    off (the documented default)."""
-    for conventions in (problem.get("conventions"), data.get("conventions")):
-        if isinstance(conventions, dict) and conventions.get("bias") is not None:
-            return bool(conventions["bias"])
-    return False
+def raw_conventions(data: Mapping[str, Any], problem: Mapping[str, Any]) -> RawConventions:
+    """The conventions as the raw spec states them: the problem's, else the spec's, else
+    the documented defaults."""
+    found: dict[str, Any] = {}
+    for conventions in (data.get("conventions"), problem.get("conventions")):
+        if isinstance(conventions, dict):
+            found.update({k: v for k, v in conventions.items() if v is not None})
+    return RawConventions(
+        bool(found.get("bias", False)),
+        str(found.get("rounding", "floor")),
+        str(found.get("norm", "pytorch")),
+    )
 
 
 def check_spec(loaded: LoadedSpec) -> list[CheckRow]:
@@ -265,9 +416,10 @@ def check_spec(loaded: LoadedSpec) -> list[CheckRow]:
     data = loaded.data
     rows: list[CheckRow] = []
     for problem, raw_problem in zip(loaded.problems, data["problems"], strict=True):
-        bias = _bias_convention(data, raw_problem)
+        conventions = raw_conventions(data, raw_problem)
         for name, analysis in problem.context.analyses.items():
-            rows.extend(check_network(analysis, raw_problem["networks"][name], bias))
+            raw = raw_problem["networks"][name]
+            rows.extend(check_network(analysis, raw, conventions.bias, conventions=conventions))
     return rows
 
 

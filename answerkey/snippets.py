@@ -64,7 +64,7 @@ def _name(step: Step, fallback: str) -> str:
     role = step.role or ""
     label = step.label or fallback
     if role:  # "H-1 weights" with role params is h-1-params
-        label = re.sub(r"\s+(weights|biases|buffers)$", "", label)
+        label = re.sub(r"\s+(weights|biases|buffers|scales|shifts|running \w+)$", "", label)
     return slug(f"{label} {role}" if role and label != "Total" else label)
 
 

@@ -7,7 +7,7 @@ file, and drawing a variant's values first, is :mod:`answerkey.load`'s job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -30,17 +30,16 @@ class ConventionsSpec(Strict):
     bias: bool | None = None
     ops: Literal["mac", "flop"] | None = None
     pool_ops: Literal["window", "none"] | None = None
-    rounding: Literal["floor"] | None = None
+    rounding: Literal["floor", "ceil"] | None = None
+    norm: Literal["pytorch", "keras"] | None = None
+    bias_ops: bool | None = None
+    norm_ops: bool | None = None
+    activation_ops: bool | None = None
+    join_ops: bool | None = None
     ecf_credit: float | None = Field(default=None, ge=0, le=1)  # answerkey grade
 
     def apply(self, base: Conventions) -> Conventions:
-        return base.override(
-            bias=self.bias,
-            ops=self.ops,
-            pool_ops=self.pool_ops,
-            rounding=self.rounding,
-            ecf_credit=self.ecf_credit,
-        )
+        return base.override(**self.model_dump())
 
 
 class PartSpec(Strict):
@@ -193,4 +192,32 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
             except DerivationError as err:
                 raise loaded.error(err.path or loc, err) from None
         problems.append(LoadedProblem(problem, conventions, Context(analyses)))
-    return LoadedSpec(name, spec, tuple(problems), located, data, base)
+    return LoadedSpec(name, spec, _stating(problems), located, data, _stating_base(base, problems))
+
+
+def _present(problems: list[LoadedProblem]) -> frozenset[str]:
+    """What any network of the spec holds that a convention speaks of."""
+    found: frozenset[str] = frozenset()
+    for p in problems:
+        for a in p.context.analyses.values():
+            found |= a.conventions.present
+    return found
+
+
+def _stating_base(base: Conventions, problems: list[LoadedProblem]) -> Conventions:
+    """The spec's conventions, stating those that apply to what its networks hold."""
+    return replace(base, present=_present(problems))
+
+
+def _stating(problems: list[LoadedProblem]) -> tuple[LoadedProblem, ...]:
+    """Every problem's conventions state what the spec's networks hold (so that a problem
+    that overrides nothing prints no conventions box of its own)."""
+    present = _present(problems)
+    out = []
+    for p in problems:
+        conventions = replace(p.conventions, present=present)
+        analyses = {k: replace(a, conventions=conventions) for k, a in p.context.analyses.items()}
+        out.append(
+            replace(p, conventions=conventions, context=replace(p.context, analyses=analyses))
+        )
+    return tuple(out)

@@ -15,14 +15,12 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    ValidationInfo,
-    field_validator,
-    model_validator,
 )
 
-from derivations.fields import Size, Strict, Text, fail
+from derivations.fields import ActivationName, Size, Strict, Text
 from derivations.formula import as_size
 from derivations.layers import LAYER_KINDS, LayerKind
+from derivations.layers.reshape import ShapeSpec
 from derivations.network import Branch, Network, Node, Parallel
 from derivations.shapes import Shape, ShapeError
 
@@ -30,16 +28,20 @@ Loc = tuple[str | int, ...]
 
 
 class BranchSpec(Strict):
+    """One branch; no ``layers`` (or ``layers: []``) is the identity, a shortcut."""
+
     name: Text
-    layers: list[AnyLayer] = Field(min_length=1)
+    layers: list[AnyLayer] = Field(default_factory=list)
 
 
 class ParallelSpec(Strict):
-    """Branches that read the same input, joined by depth concatenation or addition."""
+    """Branches that read the same input, joined by depth concatenation, addition or
+    element-wise multiplication."""
 
     kind: Literal["parallel"]
     name: Text | None = None
-    join: Literal["concat", "add"] = "concat"
+    join: Literal["concat", "add", "multiply"] = "concat"
+    activation: ActivationName = "identity"
     branches: list[BranchSpec] = Field(min_length=2)
 
     def to_model(self, name: str, loc: Loc, names: Namer) -> Parallel:
@@ -54,15 +56,13 @@ class ParallelSpec(Strict):
             Branch(b.name, _nodes(b.layers, (*loc, "branches", i), names), (*loc, "branches", i))
             for i, b in enumerate(self.branches)
         )
-        return Parallel(name, branches, self.join, loc)
+        return Parallel(name, branches, self.join, loc, self.activation)
 
 
 if TYPE_CHECKING:
     AnyLayer = LayerKind | ParallelSpec
 else:
-    AnyLayer = Annotated[
-        Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")
-    ]
+    AnyLayer = Annotated[Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")]
 BranchSpec.model_rebuild()
 
 
@@ -115,41 +115,12 @@ def _nodes(specs: list[AnyLayer], loc: Loc, names: Namer) -> tuple[Node, ...]:
     return tuple(out)
 
 
-_RANKS = {"vector": (1,), "sequence": (2,), "map": (2, 3, 4)}
-_WRITTEN = {"vector": "[N]", "sequence": "[T, d]", "map": "[L, C], [H, W, C] or [D, H, W, C]"}
-
-
-class InputSpec(Strict):
+class InputSpec(ShapeSpec):
     """An input written as a mapping: exactly one of ``vector: [N]``, ``sequence: [T, d]``
     (positions × features) or ``map: [L, C] | [H, W, C] | [D, H, W, C]`` (channels last),
     and an optional ``batch`` size."""
 
-    vector: list[Size] | None = None
-    sequence: list[Size] | None = None
-    map: list[Size] | None = None
     batch: Size | None = None
-
-    @field_validator("vector", "sequence", "map")
-    @classmethod
-    def _rank(cls, dims: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
-        form = str(info.field_name)
-        if dims is not None and len(dims) not in _RANKS[form]:
-            raise fail(f"a {form} is written {_WRITTEN[form]}, got {len(dims)} sizes")
-        return dims
-
-    @model_validator(mode="after")
-    def _one_form(self) -> InputSpec:
-        if sum(getattr(self, f) is not None for f in _RANKS) != 1:
-            raise fail("give exactly one of vector: [N], sequence: [T, d] or map: [..., C]")
-        return self
-
-    @property
-    def form(self) -> Literal["vector", "sequence", "map"]:
-        return "vector" if self.vector else "sequence" if self.sequence else "map"
-
-    def shape(self) -> Shape:
-        dims = getattr(self, self.form)
-        return Shape.from_course(self.form, tuple(as_size(d) for d in dims))
 
 
 def _input_tag(value: Any) -> str:

@@ -1,7 +1,8 @@
 """Field types of the spec, each with one clear error message.
 
-Sizes (input dimensions, filters, units, kernels) may be numbers or symbol names; strides,
-dilations and groups must be numbers. Pairs may be written ``3``, ``[3, 5]`` or ``"3x5"``.
+Sizes (input dimensions, filters, units, kernels, strides, paddings) may be numbers, symbol
+names or expressions of them (``2*c_in``); dilations and groups must be numbers. Fields with
+one value per axis may be written ``3``, ``[3, 5]`` or ``"3x5"``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
 
 from derivations.activations import ACTIVATIONS
+from derivations.expressions import ExpressionError, parse_size, size_problem
 
 SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 """What looks like a symbol name (for hints); :func:`symbol_name` says which ones are valid."""
@@ -23,6 +25,10 @@ PRINTABLE_SYMBOL = re.compile(r"^[A-Za-z]+(?:[0-9]+|_[A-Za-z0-9]+)?$")
 """Names the key's printer typesets as one symbol: letters, then digits or ``_`` and a
 subscript (``n``, ``n1``, ``n_in``, ``alpha_2``); ``n1_in`` would be a double subscript."""
 PAIR_TEXT = re.compile(r"^\s*(\d{1,12})\s*[x×]\s*(\d{1,12})\s*$")
+TUPLE_TEXT = re.compile(r"^\s*\d{1,12}(?:\s*[x×]\s*\d{1,12}){1,2}\s*$")
+"""``3x5`` or ``3x3x3``: a kernel per axis, written as text."""
+EXPRESSION_CHARS = re.compile(r"^[A-Za-z0-9_+\-*/() ]+$")
+"""What a size expression may be made of (the parser then decides)."""
 RESERVED = {"same", "valid"}
 
 
@@ -42,7 +48,10 @@ def _int_or_fail(value: Any, minimum: int, what: str, maximum: int = MAX_SIZE) -
     if isinstance(value, bool) or not isinstance(value, int):
         hint = ""
         if isinstance(value, str) and SYMBOL.match(value):
-            hint = " (a symbol is allowed only for sizes: input, filters, units, kernel)"
+            hint = (
+                " (a symbol is allowed only for sizes: input, filters, units, kernel, stride, "
+                "padding)"
+            )
         raise fail(f"expected {what}, got {value!r}{hint}"[:300])
     if value < minimum:
         raise fail(f"expected {what}, got {value}"[:300])
@@ -91,26 +100,66 @@ def symbol_problem(name: str) -> str | None:
 
 
 def size(value: Any) -> int | str:
-    """A positive integer or a symbol name such as ``n_in`` (see :func:`symbol_problem`)."""
+    """A positive integer, a symbol name such as ``n_in`` (see :func:`symbol_problem`), or an
+    expression of them such as ``2*c_in`` or ``d_model/heads`` (:mod:`derivations.expressions`;
+    a concrete one is kept as its integer value)."""
+    return _size_or_expression(value, 1)
+
+
+def _size_or_expression(value: Any, minimum: int) -> int | str:
+    what = "a positive integer" if minimum else "a non-negative integer"
     if isinstance(value, str):
-        if value in RESERVED or not SYMBOL.match(value):
-            raise fail(f"expected a positive integer or a symbol name (like n_in), got {value!r}")
-        problem = symbol_problem(value)
+        if value in RESERVED:
+            raise fail(f"expected {what} or a symbol name (like n_in), got {value!r}")
+        if SYMBOL.match(value):
+            problem = symbol_problem(value)
+            if problem:
+                raise fail(f"{value!r} cannot be a size symbol: {problem}")
+            return value
+        if not EXPRESSION_CHARS.match(value):
+            raise fail(f"expected {what} or a symbol name (like n_in), got {value!r}")
+        try:
+            expr = parse_size(value)
+        except ExpressionError as err:
+            raise fail(str(err)) from None
+        for name in sorted(str(s) for s in expr.free_symbols):
+            problem = symbol_problem(name)
+            if problem:
+                raise fail(f"{name!r} in {value!r} cannot be a size symbol: {problem}")
+        problem = size_problem(expr, minimum)
         if problem:
-            raise fail(f"{value!r} cannot be a size symbol: {problem}")
-        return value
-    return _int_or_fail(value, 1, "a positive integer or a symbol name")
+            raise fail(f"{value!r} must be {what}: {problem}")
+        return int(expr) if not expr.free_symbols else value
+    return _int_or_fail(value, minimum, f"{what} or a symbol name")
+
+
+def non_negative_size(value: Any) -> int | str:
+    """A non-negative integer, a symbol name or an expression (a padding)."""
+    return _size_or_expression(value, 0)
+
+
+AXES = {1: "[length]", 2: "[height, width]", 3: "[depth, height, width]"}
+
+
+def _tuple(value: Any, item: Any, n: int) -> tuple[Any, ...]:
+    if isinstance(value, str) and TUPLE_TEXT.match(value):
+        parts = re.split(r"\s*[x×]\s*", value.strip())
+        if len(parts) != n:
+            raise fail(f"expected one value or {n} {AXES[n]}, got {value!r}")
+        return tuple(item(int(p)) for p in parts)
+    if isinstance(value, list):
+        if len(value) != n:
+            if n == 2:
+                raise fail(f"expected one value or two [height, width], got {len(value)} values")
+            raise fail(f"expected one value or {n} {AXES[n]}, got {len(value)} values")
+        return tuple(item(v) for v in value)
+    one = item(value)
+    return (one,) * n
 
 
 def _pair(value: Any, item: Any) -> tuple[Any, Any]:
-    if isinstance(value, str) and (m := PAIR_TEXT.match(value)):
-        return item(int(m.group(1))), item(int(m.group(2)))
-    if isinstance(value, list):
-        if len(value) != 2:
-            raise fail(f"expected one value or two [height, width], got {len(value)} values")
-        return item(value[0]), item(value[1])
-    one = item(value)
-    return one, one
+    a, b = _tuple(value, item, 2)
+    return a, b
 
 
 def size_pair(value: Any) -> tuple[int | str, int | str]:
@@ -125,6 +174,39 @@ def padding(value: Any) -> tuple[int, int] | str:
     if isinstance(value, str) and value in RESERVED:
         return value
     return _pair(value, non_negative)
+
+
+def size_tuple(n: int) -> Any:
+    """Validator of an n-axis size field (a kernel): one value for every axis, or n."""
+    return lambda value: _tuple(value, size, n)
+
+
+def positive_tuple(n: int) -> Any:
+    """Validator of an n-axis field of positive integers (a dilation)."""
+    return lambda value: _tuple(value, positive, n)
+
+
+def non_negative_size_tuple(n: int) -> Any:
+    """Validator of an n-axis field of non-negative sizes (a transposed convolution's
+    padding): numbers, symbols or expressions."""
+    return lambda value: _tuple(value, non_negative_size, n)
+
+
+def non_negative_tuple(n: int) -> Any:
+    """Validator of an n-axis field of non-negative integers (an ``output_padding``)."""
+    return lambda value: _tuple(value, non_negative, n)
+
+
+def padding_tuple(n: int) -> Any:
+    """Validator of an n-axis padding: ``same``, ``valid``, or non-negative sizes (numbers,
+    symbols or expressions)."""
+
+    def check(value: Any) -> tuple[int | str, ...] | str:
+        if isinstance(value, str) and value in RESERVED:
+            return value
+        return _tuple(value, non_negative_size, n)
+
+    return check
 
 
 def activation_name(value: Any) -> str:
@@ -169,6 +251,24 @@ def paragraph(value: Any) -> str:
 
 Positive = Annotated[int, PlainValidator(positive)]
 Integer = Annotated[int, PlainValidator(integer)]
+NonNegativeSize = Annotated[int | str, PlainValidator(non_negative_size)]
+SizeT = tuple[int | str, ...]
+"""An n-axis size field's value: each item an int, a symbol or an expression."""
+Sizes1 = Annotated[SizeT, PlainValidator(size_tuple(1))]
+Sizes2 = Annotated[SizeT, PlainValidator(size_tuple(2))]
+Sizes3 = Annotated[SizeT, PlainValidator(size_tuple(3))]
+Positives1 = Annotated[tuple[int, ...], PlainValidator(positive_tuple(1))]
+Positives2 = Annotated[tuple[int, ...], PlainValidator(positive_tuple(2))]
+Positives3 = Annotated[tuple[int, ...], PlainValidator(positive_tuple(3))]
+Offsets1 = Annotated[SizeT, PlainValidator(non_negative_size_tuple(1))]
+Offsets2 = Annotated[SizeT, PlainValidator(non_negative_size_tuple(2))]
+Offsets3 = Annotated[SizeT, PlainValidator(non_negative_size_tuple(3))]
+NonNegatives1 = Annotated[tuple[int, ...], PlainValidator(non_negative_tuple(1))]
+NonNegatives2 = Annotated[tuple[int, ...], PlainValidator(non_negative_tuple(2))]
+NonNegatives3 = Annotated[tuple[int, ...], PlainValidator(non_negative_tuple(3))]
+Paddings1 = Annotated[SizeT | str, PlainValidator(padding_tuple(1))]
+Paddings2 = Annotated[SizeT | str, PlainValidator(padding_tuple(2))]
+Paddings3 = Annotated[SizeT | str, PlainValidator(padding_tuple(3))]
 NonNegative = Annotated[int, PlainValidator(non_negative)]
 Size = Annotated[int | str, PlainValidator(size)]
 SizePair = Annotated[tuple[int | str, int | str], PlainValidator(size_pair)]

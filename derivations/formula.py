@@ -15,6 +15,8 @@ from functools import cached_property
 
 import sympy as sp
 
+from derivations.expressions import parse_size
+
 Size = sp.Expr
 """A size: a SymPy integer, or an expression in positive integer symbols."""
 
@@ -25,12 +27,15 @@ def size_symbol(name: str) -> sp.Symbol:
 
 
 def as_size(value: int | str | sp.Expr) -> sp.Expr:
-    """A spec value (int or symbol name) as a SymPy size."""
+    """A spec value (int, symbol name or size expression such as ``2*c_in``) as a SymPy
+    size; the spec's field types have vetted it (:mod:`derivations.expressions`)."""
     if isinstance(value, sp.Expr):
         return value
     if isinstance(value, int):
         return sp.Integer(value)
-    return size_symbol(value)
+    if value.isidentifier():
+        return size_symbol(value)
+    return parse_size(value)
 
 
 def is_concrete(*values: sp.Expr) -> bool:

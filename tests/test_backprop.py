@@ -253,9 +253,7 @@ def test_three_layer_recursion_equals_autograd(bias: bool) -> None:
         "net",
         Shape.vector(sp.Integer(sizes[0])),
         tuple(
-            Linear(
-                name=f"L{i + 1}", units=sizes[i + 1], activation=acts[i], bias=bias
-            )
+            Linear(name=f"L{i + 1}", units=sizes[i + 1], activation=acts[i], bias=bias)
             for i in range(3)
         ),
     )

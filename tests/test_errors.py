@@ -61,7 +61,7 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
     ),
     (
         "unknown-layer-kind",
-        edit("kind: conv2d", "kind: conv3d"),
+        edit("kind: conv2d", "kind: conv2e"),
         "9:30",
         "problems[0].networks.net.layers[0].kind",
         "did you mean 'conv2d'",
@@ -114,13 +114,13 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
         edit("stride: 1", "stride: 0"),
         "9:69",
         "problems[0].networks.net.layers[0].stride",
-        "expected a positive integer, got 0",
+        "expected a positive integer or a symbol name, got 0",
     ),
     (
         "symbol-where-number",
-        edit("stride: 1", "stride: s"),
-        "9:69",
-        "problems[0].networks.net.layers[0].stride",
+        edit("stride: 1", "stride: 1, dilation: s"),
+        "9:82",
+        "problems[0].networks.net.layers[0].dilation",
         "a symbol is allowed only for sizes",
     ),
     (
@@ -225,6 +225,220 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
         "7:42",
         "problems[0].networks.net.input.batch",
         "expected a positive integer",
+    ),
+    # layer breadth: convolutions, pooling, normalisation, joins, size expressions
+    (
+        "output-padding-not-smaller",
+        VALID.replace(
+            "{name: c1, kind: conv2d, filters: 8, kernel: 3, stride: 1, padding: 1}",
+            (
+                "{name: c1, kind: convtranspose2d, filters: 8, kernel: 3, stride: 2, "
+                "output_padding: 2}"
+            ),
+            1,
+        ),
+        "9:97",
+        "problems[0].networks.net.layers[0].output_padding",
+        "output_padding 2 on H must be smaller than the stride (2) or the dilat",
+    ),
+    (
+        "depthwise-filters-not-multiple",
+        VALID.replace(
+            "filters: 8, kernel: 3, stride: 1, padding: 1}",
+            "filters: 4, kernel: 3, stride: 1, padding: 1, groups: same}",
+            1,
+        ),
+        "9:92",
+        "problems[0].networks.net.layers[0].groups",
+        "groups: same (3, one per input channel) does not divide the filters (4",
+    ),
+    (
+        "expression-not-whole",
+        VALID.replace("filters: 8", "filters: 6/4", 1),
+        "9:47",
+        "problems[0].networks.net.layers[0].filters",
+        "'6/4' must be a positive integer: it is 3/2, not a whole number",
+    ),
+    (
+        "expression-not-positive",
+        VALID.replace("kernel: 3,", "kernel: 3-3,", 1),
+        "9:58",
+        "problems[0].networks.net.layers[0].kernel",
+        "'3-3' must be a positive integer: it is 0, less than 1",
+    ),
+    (
+        "expression-with-a-call",
+        VALID.replace("filters: 8", "filters: f(2)", 1),
+        "9:47",
+        "problems[0].networks.net.layers[0].filters",
+        "'f(2)': a size expression has only integers, names and + - * / // ** (",
+    ),
+    (
+        "expression-bad-symbol",
+        VALID.replace("filters: 8", "filters: 2*lambda", 1),
+        "9:47",
+        "problems[0].networks.net.layers[0].filters",
+        "cannot read '2*lambda' as a size expression",
+    ),
+    (
+        "rounding-unknown",
+        VALID.replace(
+            "padding: 1}",
+            "padding: 1}\n          - {name: p1, kind: maxpool2d, kernel: 2, rounding: round}",
+            1,
+        ),
+        "10:62",
+        "problems[0].networks.net.layers[1].rounding",
+        "expected 'floor' or 'ceil', got 'round'",
+    ),
+    (
+        "ceil-symbolic-window",
+        VALID.replace("input: [32, 32, 3]", "input: [h, h, 3]", 1).replace(
+            "padding: 1}",
+            (
+                "padding: 1}\n"
+                "          - {name: p1, kind: maxpool2d, kernel: 3, stride: 2, rounding: ceil}"
+            ),
+            1,
+        ),
+        "10:73",
+        "problems[0].networks.net.layers[1].rounding",
+        "rounding: ceil with symbolic sizes: whether the last H window would st",
+    ),
+    (
+        "norm-convention-unknown",
+        VALID.replace("title: P", "title: P\n    conventions: {norm: tensorflow}", 1),
+        "5:25",
+        "problems[0].conventions.norm",
+        "expected 'pytorch' or 'keras', got 'tensorflow'",
+    ),
+    (
+        "groupnorm-groups-do-not-divide",
+        VALID.replace(
+            "padding: 1}", "padding: 1}\n          - {name: gn, kind: groupnorm, groups: 3}", 1
+        ),
+        "10:49",
+        "problems[0].networks.net.layers[1].groups",
+        "groups = 3 does not divide the channels (8)",
+    ),
+    (
+        "layernorm-not-trailing",
+        VALID.replace(
+            "padding: 1}", "padding: 1}\n          - {name: ln, kind: layernorm, shape: [32, 8]}", 1
+        ),
+        "10:48",
+        "problems[0].networks.net.layers[1].shape",
+        "shape [32, 8] must be the trailing sizes of the input in PyTorch's ord",
+    ),
+    (
+        "adaptive-output-arity",
+        VALID.replace(
+            "padding: 1}",
+            "padding: 1}\n          - {name: ap, kind: adaptiveavgpool2d, output: [3, 3, 3]}",
+            1,
+        ),
+        "10:57",
+        "problems[0].networks.net.layers[1].output",
+        "expected one value or two [height, width], got 3 values",
+    ),
+    (
+        "upsample-scale-and-size",
+        VALID.replace(
+            "padding: 1}",
+            "padding: 1}\n          - {name: up, kind: upsample, scale: 2, size: [64, 64]}",
+            1,
+        ),
+        "10:47",
+        "problems[0].networks.net.layers[1].scale",
+        "give exactly one of scale and size",
+    ),
+    (
+        "reshape-count",
+        VALID.replace(
+            "padding: 1}",
+            "padding: 1}\n          - {name: rs, kind: reshape, to: {sequence: [32, 32]}}",
+            1,
+        ),
+        "10:43",
+        "problems[0].networks.net.layers[1].to",
+        "32 × 32 holds 1024 values, but the input 32 × 32 × 8 holds 8192",
+    ),
+    (
+        "dropout-p-one",
+        VALID.replace("padding: 1}", "padding: 1}\n          - {name: dr, kind: dropout, p: 1}", 1),
+        "10:42",
+        "problems[0].networks.net.layers[1].p",
+        "expected a probability from 0 up to (not including) 1, got 1",
+    ),
+    (
+        "conv1d-on-a-2d-map",
+        VALID.replace("kind: conv2d", "kind: conv1d", 1),
+        "9:13",
+        "problems[0].networks.net.layers[0]",
+        "conv1d needs an L×C (1-D) feature map, but its input is a 2-D map of 3",
+    ),
+    (
+        "shortcut-shape-differs",
+        VALID.replace(
+            "- {name: fc, kind: linear, units: 10}",
+            (
+                "- kind: parallel\n"
+                "            name: res\n"
+                "            join: add\n"
+                "            branches:\n"
+                "              - {name: main, layers: [{name: x, kind: conv2d, filters: 8, "
+                "kernel: 3, stride: 2, padding: 1}]}\n"
+                "              - {name: shortcut}"
+            ),
+            1,
+        ),
+        "14:15",
+        "problems[0].networks.net.layers[1].branches",
+        "branch 'shortcut' gives 32 × 32 × 8 but branch 'main' gives 16 × 16 × ",
+    ),
+    (
+        "multiply-gate-shape-differs",
+        VALID.replace(
+            "- {name: fc, kind: linear, units: 10}",
+            (
+                "- kind: parallel\n"
+                "            name: se\n"
+                "            join: multiply\n"
+                "            branches:\n"
+                "              - {name: x}\n"
+                "              - {name: gate, layers: [{name: g, kind: adaptiveavgpool2d, "
+                "output: 2}]}"
+            ),
+            1,
+        ),
+        "14:15",
+        "problems[0].networks.net.layers[1].branches",
+        "branch 'gate' gives 2 × 2 × 8 but branch 'x' gives 32 × 32 × 8: a mult",
+    ),
+    (
+        "avgpool3d-unpadded-kernel",
+        VALID.replace("input: [32, 32, 3]", "input: [2, 32, 32, 3]", 1).replace(
+            "{name: c1, kind: conv2d, filters: 8, kernel: 3, stride: 1, padding: 1}",
+            "{name: c1, kind: avgpool3d, kernel: 3, padding: 1}",
+            1,
+        ),
+        "9:49",
+        "problems[0].networks.net.layers[0].kernel",
+        "the D kernel 3 is larger than the unpadded input 2, which PyTorch's 3-",
+    ),
+    (
+        "instancenorm-one-position",
+        VALID.replace(
+            "{name: c1, kind: conv2d, filters: 8, kernel: 3, stride: 1, padding: 1}",
+            (
+                "{name: c1, kind: adaptiveavgpool2d, output: 1}\n"
+                "          - {name: inorm, kind: instancenorm2d}"
+            ),
+            1,
+        ),
+        "10:13",
+        "problems[0].networks.net.layers[1]",
+        "instancenorm2d normalises each channel over its positions, but 1 × 1 ×",
     ),
     ("alias-bomb", BOMB, None, None, "alias bomb"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "3:3", "other", "merge keys"),

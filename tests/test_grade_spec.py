@@ -158,9 +158,7 @@ def test_bad_rubric_is_one_line(tmp_path: Path, change: Any, where: str, message
 def test_rubric_items_that_match_nothing(tmp_path: Path) -> None:
     typo = [{**RUBRIC_3A[0], "items": "3(a) * Ouput size"}]
     spec = hw3(tmp_path, lambda d: part(d, "cnn", "a").update(rubric=typo))
-    line = next(
-        n for n, t in enumerate(spec.read_text().splitlines(), 1) if "Ouput size" in t
-    )
+    line = next(n for n, t in enumerate(spec.read_text().splitlines(), 1) if "Ouput size" in t)
     out = tmp_path / "marks"
     proc = run("grade", str(spec), "--answers", str(SEED), "-o", str(out), "--no-pdf")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr

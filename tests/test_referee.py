@@ -21,7 +21,7 @@ from answerkey.load import load_spec
 from answerkey.spec_network import NetworkSpec
 from derivations.conventions import Conventions
 from derivations.formula import Formula
-from derivations.layers import Count, LayerResult
+from derivations.layers import LAYER_KINDS, Count, LayerKind, LayerResult
 from derivations.layers import window as W
 from derivations.layers.conv import Conv2d
 from derivations.network import analyze
@@ -233,6 +233,40 @@ def test_random_architectures_agree_with_pytorch(block: int) -> None:
             assert not bad, (seed, raw, bad)
             layers_checked += len(rows)
     assert layers_checked >= 100
+
+
+MIXED = 1000
+"""Random networks mixing every kind (tests/random_networks.py), checked in two processes."""
+
+
+def test_mixed_random_networks_agree_with_pytorch() -> None:
+    """1,000 networks drawn from every kind's ``sample`` (vectors, sequences, 1-, 2- and 3-D
+    maps; convolutions plain and transposed, pools, adaptive and global pooling, upsampling,
+    normalisation, reshape, dropout; concatenations, residual additions with identity
+    shortcuts, squeeze-and-excitation gates), each under both bias conventions and a drawn
+    rounding and normalisation convention, agree with PyTorch on every row."""
+    import multiprocessing
+    from collections import Counter
+    from concurrent.futures import ProcessPoolExecutor
+
+    from random_networks import check_seeds
+
+    chunks = [list(range(i, min(i + 50, MIXED))) for i in range(0, MIXED, 50)]
+    checked, bad, seen = 0, [], Counter[str]()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        for rows, failures, kinds in pool.map(check_seeds, chunks):
+            checked += rows
+            bad += failures
+            seen.update(kinds)
+    assert not bad, bad[:3]
+    assert checked >= 10 * MIXED
+    offered = {
+        k for k, c in LAYER_KINDS.items() if c.sample.__func__ is not LayerKind.sample.__func__
+    }
+    assert {k for k in offered if seen[k] < 3} == set(), seen
+    assert min(seen["join:concat"], seen["join:add"], seen["join:multiply"]) >= 50, seen
+    assert seen["bias:True"] == seen["bias:False"] == MIXED
 
 
 def test_bias_conventions_give_different_counted_parameters() -> None:

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INPUT = [16, 16, 4]
 
 
-def _network(example: dict[str, Any]) -> dict[str, Any]:
-    return {"input": INPUT, "layers": [dict(example)]}
+def _network(example: dict[str, Any], cls: Any = None) -> dict[str, Any]:
+    return {"input": cls.example_input if cls else INPUT, "layers": [dict(example)]}
 
 
 def test_the_registry_is_filled_by_the_family_modules() -> None:
@@ -41,7 +41,7 @@ def test_every_kind_has_every_face(name: str) -> None:
     cls = LAYER_KINDS[name]
     assert cls.__doc__ and cls.title and cls.example, name
     assert cls.example["kind"] == name
-    net = NetworkSpec.model_validate(_network(dict(cls.example))).to_model("n", ())
+    net = NetworkSpec.model_validate(_network(dict(cls.example), cls)).to_model("n", ())
     analysis = analyze(net, Conventions())
     ((row, result),) = analysis.layers()
     layer = result.layer
@@ -58,7 +58,7 @@ def test_every_kind_has_every_face(name: str) -> None:
 def test_every_kind_agrees_with_pytorch(name: str) -> None:
     from answerkey.referee import check_network
 
-    raw = _network(dict(LAYER_KINDS[name].example))
+    raw = _network(dict(LAYER_KINDS[name].example), LAYER_KINDS[name])
     net = NetworkSpec.model_validate(raw).to_model("n", ())
     for bias in (False, True):
         rows = check_network(analyze(net, Conventions(bias=bias)), raw, bias)

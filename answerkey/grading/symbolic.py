@@ -163,9 +163,7 @@ def equivalent(given: sp.Expr, expected: sp.Expr, seconds: float = SYMBOLIC_SECO
         return False
 
 
-def parse_symbolic_shape(
-    text: str, symbols: Mapping[str, sp.Symbol]
-) -> tuple[sp.Expr, ...] | None:
+def parse_symbolic_shape(text: str, symbols: Mapping[str, sp.Symbol]) -> tuple[sp.Expr, ...] | None:
     """A size in formulas, H × W × C: the parts split at ``×``, a spaced ``x`` or a comma
     outside parentheses (``[a, b, c]`` works too); None if any part
     cannot be read."""

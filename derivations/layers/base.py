@@ -16,6 +16,7 @@ A layer kind is one class (in one family module of this package) that is at once
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,21 +42,54 @@ class Count(StrEnum):
     BIASES = "biases"
     BUFFERS = "buffers"
     """State a layer keeps but does not train (batch normalisation's running statistics)."""
+    SCALES = "scales"
+    """A normalisation's trainable scale γ (PyTorch's ``weight`` of a norm layer)."""
+    SHIFTS = "shifts"
+    """A normalisation's trainable shift β (PyTorch's ``bias`` of a norm layer)."""
+    RUNNING_MEANS = "running means"
+    """A normalisation's running mean (a buffer in PyTorch, non-trainable in Keras)."""
+    RUNNING_VARS = "running variances"
     MACS = "MACs"
     WINDOW_OPS = "window operations"
+    BIAS_OPS = "bias additions"
+    NORM_OPS = "normalisation operations"
+    ACTIVATION_OPS = "activation operations"
+    JOIN_OPS = "join operations"
 
     @property
     def stored(self) -> bool:
         """Numbers the layer keeps (parameters and buffers), as opposed to operations."""
-        return self in (Count.WEIGHTS, Count.BIASES, Count.BUFFERS)
+        return self in STORED
+
+    @property
+    def buffer(self) -> bool:
+        """Numbers PyTorch keeps as buffers, not parameters (running statistics)."""
+        return self in (Count.BUFFERS, Count.RUNNING_MEANS, Count.RUNNING_VARS)
+
+
+STORED = frozenset(
+    {
+        Count.WEIGHTS,
+        Count.BIASES,
+        Count.BUFFERS,
+        Count.SCALES,
+        Count.SHIFTS,
+        Count.RUNNING_MEANS,
+        Count.RUNNING_VARS,
+    }
+)
 
 
 @dataclass(frozen=True)
 class SizeRule:
-    """The output size along one spatial axis, with a flag when the floor drops a remainder."""
+    """The output size along one spatial axis (``axis``: L, D, H or W), with the remainder the
+    floor drops (when concrete and non-zero) and a note where the rounding needs one (a
+    ceiling, a window PyTorch drops)."""
 
     formula: Formula
-    remainder: sp.Expr | None  # the dropped remainder, when concrete and non-zero
+    remainder: sp.Expr | None
+    axis: str = ""
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +136,8 @@ class LayerKind(Strict):
     """The kind in prose: ``convolution``, ``max pooling``."""
     example: ClassVar[Mapping[str, Any]] = {}
     """A spec mapping of this kind, for the docs and the generic tests."""
+    example_input: ClassVar[Any] = [16, 16, 4]
+    """The network ``input`` the docs and the generic tests put ``example`` after."""
     size_fields: ClassVar[tuple[str, ...]] = ()
     """Fields that may hold a size symbol (the referee substitutes numbers into these)."""
 
@@ -135,6 +171,18 @@ class LayerKind(Strict):
 
     def forward(self, shape: Shape) -> LayerResult:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def under(self, conventions: Any) -> LayerKind:
+        """This layer with whatever it takes from the conventions filled in (a pool's
+        rounding, say); most kinds take nothing and return themselves."""
+        return self
+
+    @classmethod
+    def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
+        """A random spec mapping of this kind that takes ``shape``, or None if it cannot:
+        the random-architecture tests draw their networks from these (each kind extends the
+        generator by implementing this; the default takes no part)."""
+        return None
 
     def counts_bias(self, default: bool) -> bool:
         """Whether this layer's biases are counted: its own ``bias`` field, else ``default``
@@ -189,20 +237,26 @@ def require_map(shape: Shape, kind: str, rank: int) -> None:
     raise ShapeError(None, f"{kind} needs {_MAP_NAMES[rank]} feature map, but its input is {got}")
 
 
-_PAIR = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
+_TUPLE = re.compile(r"^\s*\d+(?:\s*[x×]\s*\d+)*\s*$")
+
+
+def raw_tuple(value: Any, n: int) -> tuple[int, ...]:
+    """An n-axis field as the YAML wrote it (``3``, ``[3, 5]``, ``"3x5"``, ``"3x3x3"``), as n
+    ints: the referee's own reading, independent of :mod:`derivations.fields`."""
+    if isinstance(value, str):
+        if _TUPLE.match(value) is None:
+            raise ValueError(f"not {n} sizes: {value!r}")
+        parts = tuple(int(p) for p in re.split(r"[x×]", value))
+        return parts if len(parts) == n else (parts[0],) * n
+    if isinstance(value, list | tuple):
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
 
 
 def raw_pair(value: Any) -> tuple[int, int]:
-    """A pair field as the YAML wrote it (``3``, ``[3, 5]``, ``"3x5"``), as two ints: the
-    referee's own reading, independent of :mod:`derivations.fields`."""
-    if isinstance(value, str):
-        m = _PAIR.match(value)
-        if m is None:
-            raise ValueError(f"not a pair: {value!r}")
-        return int(m.group(1)), int(m.group(2))
-    if isinstance(value, list | tuple):
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
+    """A pair field as the YAML wrote it (``3``, ``[3, 5]``, ``"3x5"``), as two ints."""
+    a, b = raw_tuple(value, 2)
+    return a, b
 
 
 LAYER_KINDS: dict[str, type[LayerKind]] = {}

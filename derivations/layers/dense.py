@@ -5,6 +5,7 @@ Parameters: N_in · N_out weights and N_out biases; MACs: N_in · N_out (PyTorch
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -73,3 +74,13 @@ class Linear(Dense):
             features *= d
         units = features if raw["units"] == "same" else int(raw["units"])
         return nn.Sequential(nn.Flatten(), nn.Linear(features, units, bias=True, device="meta"))
+
+    @classmethod
+    def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
+        """A fully connected layer of a few units (or ``same``, for a small input)."""
+        small = shape.numel.is_Integer and int(shape.numel) <= 64
+        layer: dict[str, Any] = {"kind": "linear"}
+        layer["units"] = "same" if small and rng.random() < 0.2 else rng.randint(1, 20)
+        if rng.random() < 0.5:
+            layer["bias"] = rng.random() < 0.5
+        return layer

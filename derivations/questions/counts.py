@@ -25,7 +25,15 @@ from derivations.questions.base import (
     sum_formula,
 )
 
-ROLES: dict[Count, Role] = {Count.WEIGHTS: "params", Count.BIASES: "biases"}
+ROLES: dict[Count, Role] = {
+    Count.WEIGHTS: "params",
+    Count.BIASES: "biases",
+    Count.SCALES: "params",
+    Count.SHIFTS: "biases",
+    Count.RUNNING_MEANS: "buffers",
+    Count.RUNNING_VARS: "buffers",
+    Count.BUFFERS: "buffers",
+}
 
 
 def param_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]:
@@ -36,8 +44,12 @@ def param_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]
     ]
 
 
+TRAINABLE = (Count.WEIGHTS, Count.BIASES, Count.SCALES, Count.SHIFTS)
+
+
 def has_params(result: LayerResult) -> bool:
-    return Count.WEIGHTS in result.counts
+    """Whether the layer has trainable numbers (weights, biases, a normalisation's γ, β)."""
+    return any(c in result.counts for c in TRAINABLE)
 
 
 def total_params_sum(analysis: Analysis) -> Formula:

@@ -36,7 +36,7 @@ def ops_unit(analysis: Analysis) -> str:
 
 def total_ops(analysis: Analysis) -> Answer:
     """OPS = the sum of every layer's operations under the conventions."""
-    counted = [(r, res) for r, res in analysis.layers() if analysis.ops(res) != 0]
+    counted = [(r, res) for r, res in analysis.costed() if analysis.ops(res) != 0]
     summed = sum_formula(
         "OPS", [r.label for r, _ in counted], [analysis.ops(res) for _, res in counted]
     )

@@ -24,14 +24,16 @@ from derivations.shapes import Shape
 def floor_note(result: LayerResult) -> str | None:
     """Where the floor drops a remainder: the exact quotient and what it rounds to."""
     found = []
+    notes = [rule.note for rule in result.sizes if rule.note]
     for axis, rule in zip("HW", result.sizes, strict=False):
         if rule.remainder is None:
             continue
+        axis = rule.axis or axis
         floor = next(a for a in rule.formula.rhs.args if isinstance(a, sp.floor))
         exact = floor.args[0].xreplace(rule.formula.mapping).doit()
         found.append((axis, exact, rule.formula.value))
     if not found:
-        return None
+        return "; ".join(notes) + "." if notes else None
     if len(found) == 2 and found[0][1:] == found[1][1:]:
         found = [("the output height and width", *found[0][1:])]
     else:
@@ -41,20 +43,37 @@ def floor_note(result: LayerResult) -> str | None:
         f"{sp.floor(exact)} and {axis} = {sp.floor(exact)} + 1 = {out}"
         for axis, exact, out in found
     )
-    return text + " (the stride cannot reach the last row and column, so they are dropped)."
+    text += " (the stride cannot reach the last row and column, so they are dropped)."
+    return " ".join([text, *(f"{n}." for n in notes)])
 
 
 def size_steps(label: str, result: LayerResult, note: str | None = None) -> list[Step]:
     """The output-size working of a layer: one line ``H_out = W_out = ...`` when both axes
     have the same numbers, else one line per axis."""
-    if len(result.sizes) != 2:
+    if not result.sizes:
         return []
-    h, w = (r.formula for r in result.sizes)
-    same = [v for _, v in h.values] == [v for _, v in w.values]
-    if same:
-        both = Formula(sp.Eq(H_OUT, W_OUT, evaluate=False), h.rhs, h.values)
+    formulas = [r.formula for r in result.sizes]
+    first = formulas[0]
+    same = all(
+        [v for _, v in f.values] == [v for _, v in first.values] and f.rhs.func == first.rhs.func
+        for f in formulas
+    )
+    if len(formulas) == 2 and same and [r.axis for r in result.sizes] in (["H", "W"], ["", ""]):
+        both = Formula(sp.Eq(H_OUT, W_OUT, evaluate=False), first.rhs, first.values)
         return [Step(label, both, note, role="output")]
-    return [Step(label, h, note, role="output"), Step(label, w, note, role="output")]
+    if len(formulas) > 1 and same:
+        outs = [f.lhs for f in formulas]
+        lhs = sp.Eq(*outs, evaluate=False) if len(outs) == 2 else _equal_chain(outs)
+        return [Step(label, Formula(lhs, first.rhs, first.values), note, role="output")]
+    return [Step(label, f, note, role="output") for f in formulas]
+
+
+def _equal_chain(items: list[sp.Expr]) -> sp.Expr:
+    """``D_out = H_out = W_out`` as nested equalities (printed left to right)."""
+    out = items[-1]
+    for item in reversed(items[:-1]):
+        out = sp.Eq(item, out, evaluate=False)
+    return out
 
 
 def _weights_and_biases(result: LayerResult) -> sp.Expr:
@@ -92,7 +111,7 @@ class ShapeTable(QuestionKind):
             )
             rows.append(tuple(cells))
             steps.extend(size_steps(row.label, result))
-            weights = result.formula(Count.WEIGHTS)
+            weights = result.formula(Count.WEIGHTS) or result.formula(Count.SCALES)
             if weights is not None:
                 steps.append(Step(row.label, weights, role="params"))
             note = floor_note(result)

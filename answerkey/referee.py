@@ -60,7 +60,10 @@ def _torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise ToolMissing("PyTorch is not installed: pip install torch==2.13.0") from None
+        raise ToolMissing(
+            "PyTorch is not installed: pip install 'answerkey[check]' (the CPU build: "
+            "pip install torch==2.13.0)"
+        ) from None
     return torch
 
 

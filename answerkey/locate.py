@@ -62,5 +62,7 @@ def from_validation(located: Located, err: ValidationError) -> SpecError:
         msg = f"{msg.lower()}, got {first.get('input')!r}"[:300]
     elif kind == "too_short":
         msg = f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+    elif kind == "too_long":
+        msg = f"expected at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
     shown = clean(located.data, loc)
     return SpecError(located.where(shown, at_key=at_key), dotted(shown) or None, msg)

@@ -390,6 +390,8 @@ def check_network(
             raw = _substituted(raw_network, values)
             theirs: list[Measured | None] = list(measure(raw, bias, conventions))
             problem = None
+        except ToolMissing:
+            raise  # no PyTorch at all: exit 4 with how to install it, not "rows differ"
         except Exception as err:  # PyTorch refusing the layer is a finding, not a crash
             theirs, problem = [], f"PyTorch could not run it: {str(err).splitlines()[0][:120]}"
         if problem is None and len(theirs) != len(ours):

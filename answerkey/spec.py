@@ -84,7 +84,7 @@ class ProblemSpec(Strict):
     points: Positive | None = None
     conventions: ConventionsSpec | None = None
     networks: dict[str, NetworkSpec] = Field(default_factory=dict)
-    parts: list[PartSpec] = Field(min_length=1)
+    parts: list[PartSpec] = Field(min_length=1, max_length=26)  # the exam class letters a-z
 
     @model_validator(mode="after")
     def _points_add_up(self) -> ProblemSpec:

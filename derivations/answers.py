@@ -17,7 +17,7 @@ from typing import ClassVar, Literal, Union
 import sympy as sp
 
 from derivations.formula import Formula
-from derivations.network import Analysis
+from derivations.network import Analysis, Parallel
 from derivations.shapes import Shape
 
 Role = Literal["params", "biases", "buffers", "ops", "output", "depth", "padding"]
@@ -57,6 +57,20 @@ class ModuleGraphFigure:
 
     analysis: Analysis
     name: ClassVar[str] = "module-graph"
+
+
+MAX_DRAWN_ROWS = 14
+"""Rows of boxes a module graph may have (1.45 cm each): more would not fit on a page (and
+some 400 would pass TeX's largest dimension); such a network gets no drawing."""
+
+
+def module_graph(analysis: Analysis) -> ModuleGraphFigure | None:
+    """The module graph of ``analysis``, or None when it is too tall to draw on a page."""
+    rows = 1 + sum(
+        1 + max(len(b.layers) for b in node.branches) if isinstance(node, Parallel) else 1
+        for node in analysis.network.layers
+    )
+    return ModuleGraphFigure(analysis) if rows <= MAX_DRAWN_ROWS else None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from derivations.answers import Answer, ModuleGraphFigure
+from derivations.answers import Answer, module_graph
 from derivations.layers import LayerResult, dims_text
 from derivations.network import Analysis, Parallel
 from derivations.questions._structure import and_list, reductions
@@ -78,6 +78,6 @@ class Describe(QuestionKind):
             None,
             "",
             " ".join(parts),
-            figure=ModuleGraphFigure(analysis),
+            figure=module_graph(analysis),
             headline=False,
         )

@@ -11,7 +11,7 @@ from typing import Literal
 
 import sympy as sp
 
-from derivations.answers import Answer, ModuleGraphFigure, Step, Table
+from derivations.answers import Answer, Step, Table, module_graph
 from derivations.fields import Text
 from derivations.formula import Formula
 from derivations.layers import Count, LayerResult
@@ -171,6 +171,6 @@ class OutputShapes(QuestionKind):
             "shape",
             why,
             tuple(steps),
-            figure=ModuleGraphFigure(analysis),
+            figure=module_graph(analysis),
             step_columns=True,
         )

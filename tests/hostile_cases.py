@@ -258,6 +258,21 @@ def _cases() -> dict[str, Row]:
         "openout-in-a-layer-name": build(
             dense("\\\\immediate\\\\openout9=answers.json h", "h2"), 0, pdf=True
         ),
+        "write18-in-a-layer-name-into-snippets": Row(
+            "",
+            ["snippets", "{spec}", "-o", "{out}", "--formats", "tex,pdf"],
+            0,
+            files={"spec.yaml": dense("\\\\immediate\\\\write18{touch /tmp/answerkey-pwned}")},
+            typeset=True,
+        ),
+        "check-beyond-what-pytorch-can-hold": Row(
+            "",
+            ["check", "{spec}"],
+            5,
+            "differ from PyTorch",
+            files={"spec.yaml": edit("input: [32, 32, 3]", "input: [1000000000, 1000000000, 9]")},
+            proc=True,
+        ),
         "ampersand-in-a-part-id-on-slides": Row(
             "",
             ["slides", "{spec}", "-o", "{out}"],
@@ -277,13 +292,17 @@ def _cases() -> dict[str, Row]:
             random_spec('  n: {choice: [9]}\n  m: {expr: "n**n"}'), 2, "constant exponent"
         ),
         "division-by-zero": variants(
-            random_spec('  n: {choice: [3]}\n  m: {expr: "n // (n - 3)"}'), 2, "division by zero"
+            random_spec('  n: {choice: [3]}\n  m: {expr: "n // (n - 3)"}'),
+            2,
+            "variables.m.expr: division by zero",
         ),
         "modulo-by-zero": variants(
             random_spec('  n: {choice: [3]}\n  m: {expr: "n % 0"}'), 2, "modulo by zero"
         ),
         "unknown-name-in-expr": variants(
-            random_spec('  n: {choice: [3]}\n  m: {expr: "n + q"}'), 2, "unknown variable 'q'"
+            random_spec('  n: {choice: [3]}\n  m: {expr: "n + q"}'),
+            2,
+            "variables.m.expr: unknown variable 'q'",
         ),
         "very-long-expr": variants(
             random_spec('  n: {choice: [3]}\n  m: {expr: "' + "+".join(["n"] * 400) + '"}'),

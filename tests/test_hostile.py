@@ -140,6 +140,8 @@ def run_row(row: Row, sandbox: Path) -> list[tuple[int, str, str]]:
 def test_hostile_input(row: Row, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     if row.typeset:
         request.getfixturevalue("tex_available")
+    if row.args[0] == "check" and row.code != 4:
+        request.getfixturevalue("torch_available")
     sandbox = tmp_path / "box"
     sandbox.mkdir()
     for name, content in row.files.items():

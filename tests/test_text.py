@@ -32,7 +32,7 @@ def test_marker_characters_print_as_themselves() -> None:
         f"{LANGLE}U+{c:04X}{RANGLE}" for c in (0x7F, 0x9F, 0x1B)
     )
     assert escape("W\u0303") == r"\ensuremath{\tilde{W}}"
-    assert escape("tab\tand\nline") == "tab\tand\nline"
+    assert escape("tab\tand\nline") == "tab\tand line"  # a newline is a space in TeX
 
 
 def test_long_words_break_but_keep_every_character() -> None:

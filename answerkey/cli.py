@@ -90,7 +90,10 @@ def no_pdf_option(what: str) -> Callable[[F], F]:
 FORCE = click.option(
     "--force",
     is_flag=True,
-    help="Write into a folder that holds files answerkey did not write (never removing them).",
+    help=(
+        "Write into a folder that holds files answerkey did not write "
+        "(beside them: never removing or overwriting one)."
+    ),
 )
 
 

@@ -13,8 +13,9 @@ Every command writes through :class:`OutputFolder`:
 - a command replaces only its own earlier outputs (``build`` never touches the ``slides.tex``
   or ``snippets/`` of the same folder) and removes those of its earlier outputs it did not
   write this time (``slides --no-pdf`` removes the old ``slides.pdf``);
-- a name that exists but was not written by answerkey is refused unless ``--force``, and an
-  input (the spec, the roster) is never replaced.
+- a name that exists but was not written by answerkey is always refused (``--force`` lets a
+  run write beside the user's files, never over one of them), and an input (the spec, the
+  roster) is never replaced.
 
 Errors are :class:`~answerkey.errors.OutputError`: one line, exit code 2.
 """
@@ -203,9 +204,10 @@ class OutputFolder:
             if any(dest.exists() and dest.samefile(p) for p in self.inputs):
                 raise OutputError(f"{dest}: is an input of this run; it is never overwritten")
             exists = dest.exists() or dest.is_symlink()
-            if exists and name not in ours and not self.force:
+            if exists and name not in ours:
                 raise OutputError(
-                    f"{dest}: exists and was not written by answerkey; move it away or pass --force"
+                    f"{dest}: exists and was not written by answerkey; it is never overwritten "
+                    "(move it away or choose another folder)"
                 )
         written = []
         for name in names:

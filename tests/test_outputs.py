@@ -107,8 +107,9 @@ def test_a_users_file_with_an_outputs_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="was not written by answerkey"):
         write_slides(HW3, out, pdf=False)
     assert (out / "slides.tex").read_text() == "my own slides"
-    write_slides(HW3, out, pdf=False, force=True)
-    assert "beamer" in (out / "slides.tex").read_text()
+    with pytest.raises(OutputError, match="never overwritten"):  # --force: beside, never over
+        write_slides(HW3, out, pdf=False, force=True)
+    assert (out / "slides.tex").read_text() == "my own slides"
 
 
 def test_a_tampered_marker_deletes_nothing_outside(tmp_path: Path) -> None:

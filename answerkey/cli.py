@@ -311,5 +311,34 @@ def check(spec: Path) -> None:
     click.echo(verdict(rows))
 
 
+@main.command()
+@SPEC
+@click.option("--network", default=None, help="Which network (needed when SPEC has several).")
+@click.option("--answers", is_flag=True, help="Show each layer's parameters and operations.")
+@click.option(
+    "--style",
+    type=click.Choice(["flat", "boxes"]),
+    default="flat",
+    show_default=True,
+    help="Flat blocks, or 3-D boxes whose depth grows with the map's height.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The figure: FILE.pdf, FILE.svg or FILE.png.",
+)
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def draw(
+    spec: Path, network: str | None, answers: bool, style: str, output: Path, force: bool
+) -> None:
+    """Draw a network of SPEC as a layer stack (TikZ): a block per layer with its kind and
+    output size, branches side by side, residual shortcuts as arrows."""
+    from answerkey.picture import draw_network
+
+    click.echo(draw_network(spec, network, output, answers, style, force))  # type: ignore[arg-type]
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,90 @@
+"""The layer-stack figure and ``answerkey draw``: one block per layer with its size, the
+residual shortcut drawn as an arrow, answers from the analysis, files written safely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from answerkey.load import load_spec
+from answerkey.picture import figure_document, find_network
+from answerkey.spec import LoadedSpec
+from answerkey.stack import layer_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+CLASSIC = ROOT / "specs" / "classic-networks.yaml"
+
+
+@pytest.fixture(scope="module")
+def classic() -> LoadedSpec:
+    return load_spec(CLASSIC)
+
+
+def test_lenet_has_a_block_per_layer_with_its_size(classic: LoadedSpec) -> None:
+    layout = layer_stack(find_network(classic, "lenet5"))
+    labels = [str(b.label) for b in layout["blocks"]]
+    assert len(labels) == 1 + 8  # the input and eight layers
+    assert "28 \\times 28 \\times 6" in labels[1]  # C1: (32 - 5 + 1) = 28, 6 filters
+    assert "5 \\times 5 \\times 16" in labels[4]  # S4 halves C3's 10 × 10
+    assert labels[5].endswith("400$")  # 5 · 5 · 16
+    assert len(layout["edges"]) == 8
+
+
+def test_answers_are_the_analysis_counts(classic: LoadedSpec) -> None:
+    layout = layer_stack(find_network(classic, "lenet5"), answers=True)
+    notes = [str(b.note) for b in layout["blocks"]]
+    assert "params $156$" in notes[1]  # 5 · 5 · 1 · 6 + 6
+    assert "params $\\num{48120}$" in notes[6]  # 400 · 120 + 120
+
+
+def test_the_identity_branch_is_a_residual_arrow(classic: LoadedSpec) -> None:
+    layout = layer_stack(find_network(classic, "block"))
+    shapes = [str(b.shape) for b in layout["blocks"]]
+    assert shapes.count("sum") == 1 and shapes.count("fork") == 1
+    assert not any("identity" in str(b.label) for b in layout["blocks"])
+    assert any("|-" in str(e) for e in layout["edges"])  # around the residual column
+
+
+def test_boxes_have_faces_only_for_maps(classic: LoadedSpec) -> None:
+    blocks = layer_stack(find_network(classic, "vgg16"), style="boxes")["blocks"]
+    assert len(blocks[1].faces) == 2
+    assert blocks[-1].faces == ()  # fc8's output is a vector
+
+
+def test_unknown_network_names_the_known_ones(classic: LoadedSpec) -> None:
+    with pytest.raises(Exception, match="networks: block, lenet5, vgg16"):
+        find_network(classic, "alexnet")
+
+
+def test_document_is_deterministic(classic: LoadedSpec) -> None:
+    net = find_network(classic, "block")
+    assert figure_document(net, True, "boxes") == figure_document(net, True, "boxes")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "answerkey.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.mark.usefixtures("tex_available")
+def test_draw_writes_each_format_and_never_overwrites(tmp_path: Path) -> None:
+    for fmt in ("pdf", "svg", "png"):
+        out = tmp_path / f"lenet.{fmt}"
+        done = _cli("draw", str(CLASSIC), "--network", "lenet5", "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        assert out.stat().st_size > 1000
+    before = (tmp_path / "lenet.pdf").read_bytes()
+    again = _cli("draw", str(CLASSIC), "--network", "vgg16", "-o", str(tmp_path / "lenet.pdf"))
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert (tmp_path / "lenet.pdf").read_bytes() == before
+    bad = _cli("draw", str(CLASSIC), "--network", "nope", "-o", str(tmp_path / "x.pdf"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert not (tmp_path / "x.pdf").exists()

@@ -340,5 +340,26 @@ def draw(
     click.echo(draw_network(spec, network, output, answers, style, force))  # type: ignore[arg-type]
 
 
+@main.command("import")
+@click.argument("target", metavar="MODULE:FACTORY")
+@click.option(
+    "--input-shape",
+    required=True,
+    help="The input without the batch, in PyTorch's order: 3,224,224 (C,H,W), 784, 10,64 (T,d).",
+)
+@click.option("--title", default=None, help="The spec's title (default: FACTORY).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="spec.yaml")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def import_model(
+    target: str, input_shape: str, title: str | None, output: Path | None, force: bool
+) -> None:
+    """Write a spec of the torch.nn.Module that FACTORY() returns (MODULE is a dotted module
+    name or a .py file). This RUNS the code of MODULE and FACTORY, as Python: import only
+    code you trust. Fails, listing every part, when a module or function has no layer kind."""
+    from answerkey.import_cli import import_to_file
+
+    click.echo(import_to_file(target, input_shape, title, output, force), nl=output is None)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -91,6 +91,17 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
             r"\operatorname{ReLU}",
         ),
         ActivationFunction(
+            "relu6",
+            sp.Lambda(T, sp.Min(sp.Max(T, 0), 6)),
+            sp.Lambda(T, Positive(T) * Positive(6 - T)),
+            lambda z, a: DiagMatrix(
+                ElementwiseApplyFunction(sp.Lambda(T, Positive(T) * Positive(6 - T)), z)
+            ),
+            lambda nn: nn.ReLU6(),
+            r"\operatorname{ReLU6}",
+            "Sandler et al. 2018 (MobileNetV2): min(max(0, t), 6)",
+        ),
+        ActivationFunction(
             "softmax",
             sp.Lambda(T, sp.Function("softmax")(T)),
             None,

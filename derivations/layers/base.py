@@ -202,6 +202,16 @@ class LayerKind(Strict):
         """The first line of the layer's box in a module graph (plain text)."""
         return self.label
 
+    torch_types: ClassVar[tuple[str, ...]] = ()
+    """The ``torch.nn`` module classes (by name) ``answerkey import`` reads as this kind."""
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """The spec fields of this kind read from a ``torch.nn`` module of one of
+        :attr:`torch_types` (the inverse of :meth:`torch_module`), or None when this kind
+        cannot express that module's settings."""
+        return None
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """The ``torch.nn`` module of this kind built from the spec's own fields ``raw`` (the
@@ -257,6 +267,13 @@ def raw_pair(value: Any) -> tuple[int, int]:
     """A pair field as the YAML wrote it (``3``, ``[3, 5]``, ``"3x5"``), as two ints."""
     a, b = raw_tuple(value, 2)
     return a, b
+
+
+def plain(value: Any) -> Any:
+    """A PyTorch size field as a spec writes it: ``3`` for ``(3, 3)``, ``[3, 5]`` otherwise."""
+    if isinstance(value, tuple | list):
+        return int(value[0]) if len(set(value)) == 1 else [int(v) for v in value]
+    return int(value)
 
 
 LAYER_KINDS: dict[str, type[LayerKind]] = {}

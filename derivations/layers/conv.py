@@ -47,6 +47,7 @@ from derivations.layers.base import (
     layer_kind,
     raw_tuple,
     require_map,
+    plain,
 )
 from derivations.layers.window import (
     AXIS_SYMBOLS,
@@ -346,6 +347,29 @@ class Conv2d(Convolution):
         kh, kw = self.kernel_size
         out = dims_text(result.out_shape)
         return f"a {kh}×{kw} convolution with {result.out_shape.channels} filters → {out}"
+
+    torch_types: ClassVar[tuple[str, ...]] = ("Conv2d",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        if module.padding_mode != "zeros":
+            return None
+        pad = module.padding if isinstance(module.padding, str) else plain(module.padding)
+        fields: dict[str, Any] = {
+            "kind": "conv2d",
+            "filters": module.out_channels,
+            "kernel": plain(module.kernel_size),
+        }
+        for name, value, default in (
+            ("stride", plain(module.stride), 1),
+            ("padding", pad, 0),
+            ("dilation", plain(module.dilation), 1),
+            ("groups", module.groups, 1),
+        ):
+            if value != default:
+                fields[name] = value
+        fields["bias"] = module.bias is not None
+        return fields
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -66,6 +66,12 @@ class Linear(Dense):
     def phrase(self, result: LayerResult) -> str:
         return f"a fully connected layer of {result.out_shape.dims[0]} units"
 
+    torch_types: ClassVar[tuple[str, ...]] = ("Linear",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        return {"kind": "linear", "units": module.out_features, "bias": module.bias is not None}
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.Flatten`` then ``nn.Linear``; ``units: same`` is the flattened input's size."""

@@ -138,6 +138,17 @@ class BatchNorm(Normalisation):
         counts[Count.NORM_OPS] = _ops(shape)
         return LayerResult(self, shape, shape, (), counts)
 
+    torch_types: ClassVar[tuple[str, ...]] = ("BatchNorm2d",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        fields: dict[str, Any] = {"kind": "batchnorm2d"}
+        if not module.affine:
+            fields["affine"] = False
+        if not module.track_running_stats:
+            fields["track_running_stats"] = False
+        return fields
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return getattr(nn, cls.torch_name)(

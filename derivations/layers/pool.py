@@ -18,7 +18,7 @@ import sympy as sp
 
 from derivations.fields import Paddings1, Paddings2, Paddings3, Sizes1, Sizes2, Sizes3, SizeT
 from derivations.formula import Formula, is_concrete, product
-from derivations.layers.base import Count, LayerKind, LayerResult, dims_text, layer_kind, raw_tuple
+from derivations.layers.base import Count, LayerKind, LayerResult, dims_text, layer_kind, plain, raw_tuple
 from derivations.layers.window import (
     AXIS_SYMBOLS,
     C_OUT,
@@ -108,6 +108,19 @@ class Pool(Windowed):
         return f"a {kernel} {self.title} (stride {self.stride_size[0]}) → {out}"
 
     @classmethod
+    def _read_torch(cls, module: Any) -> dict[str, Any] | None:
+        if getattr(module, "ceil_mode", False) or plain(getattr(module, "dilation", 1)) != 1:
+            return None
+        fields: dict[str, Any] = {"kind": cls.model_fields["kind"].default}
+        fields["kernel"] = plain(module.kernel_size)
+        stride = plain(module.stride if module.stride is not None else module.kernel_size)
+        if stride != fields["kernel"]:
+            fields["stride"] = stride
+        if plain(module.padding) != 0:
+            fields["padding"] = plain(module.padding)
+        return fields
+
+    @classmethod
     def _torch_options(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Kernel, stride (absent: PyTorch's default, the kernel), padding, and ``ceil_mode``
         from ``rounding``. PyTorch's pools take no ``same``: it is written out as (K − 1) // 2
@@ -190,6 +203,12 @@ class MaxPool2d(MaxPool):
         "stride": 2,
     }
 
+    torch_types: ClassVar[tuple[str, ...]] = ("MaxPool2d",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        return cls._read_torch(module)
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return _torch("MaxPool2d", cls, raw, nn)
@@ -240,6 +259,14 @@ class AvgPool2d(AvgPool):
     padding: Paddings2 = (0, 0)
     rank: ClassVar[int] = 2
     example: ClassVar[Mapping[str, Any]] = {"kind": "avgpool2d", "kernel": 2}
+
+    torch_types: ClassVar[tuple[str, ...]] = ("AvgPool2d",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        if not module.count_include_pad or module.divisor_override is not None:
+            return None
+        return cls._read_torch(module)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

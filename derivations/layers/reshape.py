@@ -64,6 +64,12 @@ class Flatten(LayerKind):
     def forward(self, shape: Shape) -> LayerResult:
         return LayerResult(self, shape, Shape.vector(shape.numel))
 
+    torch_types: ClassVar[tuple[str, ...]] = ("Flatten",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        return {"kind": "flatten"} if module.start_dim == 1 and module.end_dim == -1 else None
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return nn.Flatten()
@@ -93,6 +99,23 @@ class Activation(LayerKind):
 
     def phrase(self, result: LayerResult) -> str:
         return f"a {self.function} activation → {dims_text(result.out_shape)}"
+
+    torch_types: ClassVar[tuple[str, ...]] = (
+        "Identity",
+        "ReLU",
+        "ReLU6",
+        "Sigmoid",
+        "Softmax",
+        "Tanh",
+    )
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """The activation whose name is the module's class name in lower case."""
+        name = type(module).__name__.lower()
+        if name not in ACTIVATIONS or getattr(module, "dim", 1) not in (-1, None, 1):
+            return None
+        return {"kind": "activation", "function": name}
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -1,0 +1,80 @@
+"""An imported network written as a readable spec: one line per layer, blocks indented.
+
+Every value is a number, a boolean or a name; names are quoted by YAML's own rules
+(``yaml.safe_dump``), so a module path cannot break the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+ORDER = ("name", "kind")
+
+
+def _flow(value: Any) -> str:
+    """``value`` on one line: a flow mapping (name and kind first), or a quoted scalar."""
+    if isinstance(value, dict):
+        value = {k: value[k] for k in (*ORDER, *sorted(value)) if k in value}
+    text = yaml.safe_dump([value], default_flow_style=True, width=10_000, sort_keys=False)
+    return str(text).strip()[1:-1]
+
+
+def _layers(layers: list[dict[str, Any]], indent: str) -> list[str]:
+    lines = []
+    for layer in layers:
+        if layer.get("kind") != "parallel":
+            lines.append(f"{indent}- {_flow(layer)}")
+            continue
+        lines.append(f"{indent}- name: {_flow(layer['name'])}")
+        lines.append(f"{indent}  kind: parallel")
+        lines.append(f"{indent}  join: {layer['join']}")
+        lines.append(f"{indent}  branches:")
+        for branch in layer["branches"]:
+            lines.append(f"{indent}    - name: {_flow(branch['name'])}")
+            lines.append(f"{indent}      layers:")
+            lines.extend(_layers(branch["layers"], indent + "        "))
+    return lines
+
+
+def input_field(shape: tuple[int, ...]) -> str:
+    """PyTorch's C×H×W (or N, T×d, C×D×H×W) without the batch, as the spec's input (channels
+    last)."""
+    dims = [int(d) for d in shape]
+    if len(dims) == 1:
+        return _flow(dims)
+    if len(dims) == 2:
+        return _flow({"sequence": dims})
+    return _flow([*dims[1:], dims[0]])
+
+
+def spec_text(
+    layers: list[dict[str, Any]], input_shape: tuple[int, ...], title: str, source: str
+) -> str:
+    """A whole spec: one problem holding the network ``model`` and a part asking its total
+    parameters, ready for ``answerkey check`` and for the instructor's own parts."""
+    head = [
+        f"# Imported from {source} by answerkey import; input (PyTorch order, no batch):",
+        f"# {' x '.join(str(d) for d in input_shape)}. Edit the text and the parts freely.",
+        f"title: {_flow(title)}",
+        "conventions: {bias: true}  # every bias PyTorch keeps is counted",
+        "problems:",
+        "  - id: model",
+        f"    title: {_flow(title)}",
+        "    points: 10",
+        "    text: >-",
+        f"      The network {_flow(title)} as imported from its PyTorch code.",
+        "    networks:",
+        "      model:",
+        f"        input: {input_field(input_shape)}",
+        "        layers:",
+    ]
+    tail = [
+        "    parts:",
+        "      - id: a",
+        "        points: 10",
+        "        text: How many parameters does the network have?",
+        "        ask: total_params",
+    ]
+    return "\n".join([*head, *_layers(layers, "          "), *tail]) + "\n"

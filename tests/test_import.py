@@ -1,0 +1,168 @@
+"""``answerkey import``: a model becomes a spec the referee finds equal to it, on models
+after torchvision's code and on modules an instructor writes; what no kind expresses fails,
+listed, never a wrong spec."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("torch_available")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _models() -> Any:
+    import torch_models
+
+    return torch_models
+
+
+@pytest.fixture(autouse=True)
+def _tests_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+
+
+def round_trip(model: Any, shape: tuple[int, ...], tmp_path: Path) -> Any:
+    """Import ``model``, load the spec, and hold it against the model itself: every row of
+    the referee agrees, the parameter count is the model's own, and so is the output shape."""
+    import torch
+
+    from answerkey import from_torch
+    from answerkey.load import load_spec
+    from answerkey.referee import check_spec, verdict
+
+    spec = tmp_path / "imported.yaml"
+    spec.write_text(from_torch(model, shape), encoding="utf-8")
+    loaded = load_spec(spec)
+    verdict(check_spec(loaded))  # raises CheckFailed on any difference
+    analysis = loaded.problems[0].context.get("model")
+    params = sum(analysis.params(r) for _, r in analysis.layers())
+    assert params == sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(1, *shape))
+    dims = [int(d) for d in analysis.output.hwc()]  # channels last
+    got = list(out.shape[1:])
+    assert got == (dims if len(dims) == 1 else [dims[-1], *dims[:-1]])
+    return analysis
+
+
+def test_resnet18_round_trips(tmp_path: Path) -> None:
+    model = _models().ResNet18(pooled=True, pool=2)
+    analysis = round_trip(model, (3, 64, 64), tmp_path)
+    joins = [r for r in analysis.rows if type(r.result).__name__ == "JoinResult"]
+    assert len(joins) == 8  # two basic blocks in each of four stages
+    assert [j.label for j in joins][:3] == ["layer1.0", "layer1.1", "layer2.0"]
+    assert analysis.find("layer2.0.downsample.0").result.layer.stride == (2, 2)
+    assert sum(p.numel() for p in model.parameters()) == 11_689_512  # torchvision's count
+
+
+def test_resnet18_with_adaptive_pooling_lists_what_is_missing() -> None:
+    from answerkey import from_torch
+    from answerkey.importer import ImportFailed
+
+    with pytest.raises(ImportFailed) as err:
+        from_torch(_models().ResNet18(pooled=False), (3, 64, 64))
+    assert err.value.missing == ["avgpool (AdaptiveAvgPool2d: no layer kind for it)"]
+
+
+def test_mobilenetv2_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().MobileNetV2(pooled=True), (3, 64, 64), tmp_path)
+    joins = [r for r in analysis.rows if type(r.result).__name__ == "JoinResult"]
+    assert [j.label for j in joins] == ["features.3.conv", "features.5.conv", "features.6.conv"]
+    depthwise = analysis.find("features.2.conv.1.0").result.layer
+    assert depthwise.groups == 96  # 16 · 6 channels, one filter each
+
+
+def test_mobilenetv2_head_lists_every_missing_part() -> None:
+    from answerkey import from_torch
+    from answerkey.importer import ImportFailed
+
+    with pytest.raises(ImportFailed) as err:
+        from_torch(_models().MobileNetV2(pooled=False), (3, 64, 64))
+    text = str(err.value)
+    assert "adaptive_avg_pool2d" in text and "classifier.0 (Dropout" in text
+
+
+def test_transformer_lists_its_modules() -> None:
+    from answerkey import from_torch
+    from answerkey.importer import ImportFailed
+
+    with pytest.raises(ImportFailed) as err:
+        from_torch(_models().SmallTransformer(), (10,))
+    assert "embed (Embedding: no layer kind for it)" in err.value.missing
+
+
+def test_lenet_sequential_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().lenet5(), (1, 32, 32), tmp_path)
+    assert [r.label for r in analysis.rows][:3] == ["0", "1", "2"]
+    assert sum(analysis.params(r) for _, r in analysis.layers()) == 61_706
+
+
+def test_inception_concat_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().Inception(), (192, 28, 28), tmp_path)
+    assert analysis.output.hwc() == (28, 28, 256)  # 64 + 128 + 32 + 32
+
+
+def test_untraceable_model_fails_in_one_line() -> None:
+    from answerkey import from_torch
+    from answerkey.importer import ImportFailed
+
+    with pytest.raises(ImportFailed, match=r"torch\.fx cannot trace it"):
+        from_torch(_models().Branchy(), (4,))
+
+
+def test_sequential_of_untraceable_parts_reads_the_module_tree(tmp_path: Path) -> None:
+    import torch
+    from torch import nn
+
+    class Scaled(nn.Linear):  # tracing stops at nothing here; force the fallback path
+        pass
+
+    model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
+    from answerkey.importer import _module_tree
+
+    layers = _module_tree(model, torch, RuntimeError("x"))
+    assert [(la["name"], la["kind"]) for la in layers] == [
+        ("0", "linear"), ("1", "activation"), ("2", "linear")
+    ]  # fmt: skip
+    assert Scaled  # a subclass of a kind's module is not read as that kind
+    round_trip(model, (8,), tmp_path)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env_path = f"{ROOT}"
+    return subprocess.run(
+        [sys.executable, "-m", "answerkey.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_cli_writes_once_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "mynets.py").write_text(
+        "from torch import nn\n"
+        "def tiny():\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(12, 3), nn.Sigmoid())\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "tiny.yaml"
+    done = _cli("import", "mynets:tiny", "--input-shape", "3,2,2", "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "- {name: '1', kind: linear, bias: true, units: 12}" not in text
+    assert "- {name: '1', kind: linear, bias: true, units: 3}" in text
+    again = _cli("import", "mynets.py:tiny", "--input-shape", "3,2,2", "-o", str(out), cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert out.read_text(encoding="utf-8") == text
+    check = _cli("check", str(out), cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    bad = _cli("import", "mynets", "--input-shape", "3,2,2", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from answerkey.errors import SpecError
+from answerkey.layer_table import expand_tables
 from answerkey.locate import clean, from_validation
 from answerkey.spec_network import NetworkSpec
 from answerkey.spec_questions import AnyQuestion, Context
@@ -174,6 +175,9 @@ def _check_depth(located: Located, spec: Spec) -> None:
 def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     """Validate ``data`` (the spec's values, positions in ``located``) and analyse every
     network; raise :class:`SpecError` with a location if any step fails."""
+    expanded = expand_tables(located, data)
+    if expanded is not data:  # errors are placed in the layers the tables stand for
+        located, data = replace(located, data=expanded), expanded
     try:
         spec = Spec.model_validate(data)
     except ValidationError as err:

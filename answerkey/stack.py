@@ -153,7 +153,7 @@ class _Layout:
                 continue
             y -= self.row
             bid = self.layer(node, x, y)
-            self.edges.append(Tex(f"({prev}) -- ({bid})"))
+            self.edges.append(Tex(f"({prev}) -| ({bid})"))  # from a fork: across, then down
             prev = bid
         return prev, y
 

@@ -168,6 +168,7 @@ def _torch_f(activation: str):  # type: ignore[no-untyped-def]
         "tanh": torch.tanh,
         "sigmoid": torch.sigmoid,
         "relu": torch.relu,
+        "relu6": lambda t: torch.clamp(t, 0, 6),
         "identity": lambda t: t,
         "softmax": lambda t: torch.softmax(t, dim=0),
     }[activation]

@@ -45,9 +45,9 @@ from derivations.layers.base import (
     LayerResult,
     dims_text,
     layer_kind,
+    plain,
     raw_tuple,
     require_map,
-    plain,
 )
 from derivations.layers.window import (
     AXIS_SYMBOLS,

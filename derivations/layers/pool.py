@@ -18,7 +18,15 @@ import sympy as sp
 
 from derivations.fields import Paddings1, Paddings2, Paddings3, Sizes1, Sizes2, Sizes3, SizeT
 from derivations.formula import Formula, is_concrete, product
-from derivations.layers.base import Count, LayerKind, LayerResult, dims_text, layer_kind, plain, raw_tuple
+from derivations.layers.base import (
+    Count,
+    LayerKind,
+    LayerResult,
+    dims_text,
+    layer_kind,
+    plain,
+    raw_tuple,
+)
 from derivations.layers.window import (
     AXIS_SYMBOLS,
     C_OUT,

@@ -275,6 +275,16 @@ def _lms_options(func: F) -> F:
     )(func)
 
 
+def _report_export(result: Any) -> None:
+    click.echo(result.path)
+    if result.left_out:
+        click.echo(
+            "answerkey: not exported (answered in prose or equations; mark by hand): "
+            + ", ".join(result.left_out),
+            err=True,
+        )
+
+
 @main.command()
 @SPEC
 @_lms_options
@@ -282,7 +292,7 @@ def moodle(spec: Path, count: int, seed: int, output: Path | None, no_figures: b
     """Write a Moodle XML question bank of SPEC's variants (a category per part)."""
     from answerkey.lms.export import export_moodle
 
-    click.echo(export_moodle(spec, count, seed, output, not no_figures))
+    _report_export(export_moodle(spec, count, seed, output, not no_figures))
 
 
 @main.command()
@@ -292,7 +302,7 @@ def canvas(spec: Path, count: int, seed: int, output: Path | None, no_figures: b
     """Write a Canvas QTI 1.2 package (zip) of SPEC's variants (a question group per part)."""
     from answerkey.lms.export import export_canvas
 
-    click.echo(export_canvas(spec, count, seed, output, not no_figures))
+    _report_export(export_canvas(spec, count, seed, output, not no_figures))
 
 
 @main.command()

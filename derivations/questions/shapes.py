@@ -18,6 +18,7 @@ from derivations.layers import Count, LayerResult
 from derivations.layers.window import H_OUT, W_OUT
 from derivations.network import JoinResult
 from derivations.questions.base import Context, QuestionKind, question_kind
+from derivations.questions.counts import ROLES
 from derivations.shapes import Shape
 
 
@@ -114,6 +115,12 @@ class ShapeTable(QuestionKind):
             weights = result.formula(Count.WEIGHTS) or result.formula(Count.SCALES)
             if weights is not None:
                 steps.append(Step(row.label, weights, role="params"))
+            if not both:  # the Params column sums what the conventions count: show each term
+                steps.extend(
+                    Step(f"{row.label} {count.value}", f, role=ROLES.get(count))
+                    for count, f in analysis.conventions.param_terms(result)
+                    if count not in (Count.WEIGHTS, Count.SCALES)
+                )
             note = floor_note(result)
             if note:
                 notes.append(f"{row.label}: {note}")

@@ -9,8 +9,9 @@ templates take nothing else, so text can reach a document only escaped.
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy as sp
 from pylatex.utils import NoEscape, escape_latex
@@ -148,7 +149,17 @@ _MATRIX_NAME = re.compile(
 
 class KeyPrinter(LatexPrinter):
     """SymPy's LaTeX printer with the key's conventions: products in written order, ``\\cdot``
-    between numbers, upright multi-letter subscripts (``C_{\\mathrm{in}}``)."""
+    between numbers, upright multi-letter subscripts (``C_{\\mathrm{in}}``); with
+    ``decimals`` set, floating-point numbers rounded to that many decimals.
+
+    No base ever carries two superscripts: each rule that raises something (transpose, power,
+    inverse, adjoint) goes through :meth:`_raise`, which merges ``\\top`` into a matrix name's
+    own superscript and parenthesises any other base whose printed form already ends in one."""
+
+    _default_settings: ClassVar[dict[str, Any]] = {
+        **LatexPrinter._default_settings,
+        "decimals": None,
+    }
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         base = {"order": "none", "mul_symbol": "dot", "long_frac_ratio": 3}
@@ -189,6 +200,52 @@ class KeyPrinter(LatexPrinter):
 
     def _print_Integer(self, expr: sp.Integer) -> str:
         return number(int(expr))
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        places = self._settings["decimals"]
+        if places is None:
+            return str(super()._print_Float(expr))
+        text = fixed(expr, places)
+        return rf"\num{{{text}}}" if abs(expr) >= 10000 else text
+
+    def _print_Entry(self, expr: Any) -> str:
+        """One scalar of a numeric network: ``w^{(1)}_{12}``, ``\\delta^{(2)}_{1}``,
+        ``\\hat{y}_{1}`` (see :class:`derivations.symbols.Entry`)."""
+        core = {"delta": r"\delta", "yhat": r"\hat{y}", "eta": r"\eta"}.get(expr.head, expr.head)
+        sup = f"^{{({expr.layer})}}" if expr.layer is not None else ""
+        sep = "," if any(i >= 10 for i in expr.indices) else ""
+        sub = f"_{{{sep.join(str(i) for i in expr.indices)}}}" if expr.indices else ""
+        return f"{core}{sup}{sub}"
+
+    # -- superscripts: one per base ------------------------------------------------------
+
+    def _raise(self, base: Any, sup: str) -> str:
+        """``base^{sup}``, the base parenthesised when its printed form already ends in a
+        superscript (``a^{(1)}`` squared is ``(a^{(1)})^2``, never ``a^{(1)}^2``)."""
+        text = self._print(base)
+        if _ends_raised(text) or self._needs_parens(base):
+            text = rf"\left({text}\right)"
+        return f"{text}^{{{sup}}}"
+
+    def _needs_parens(self, base: Any) -> bool:
+        return isinstance(
+            base, (sp.MatAdd, sp.MatMul, sp.HadamardProduct, sp.KroneckerProduct, sp.Add, sp.Mul)
+        )
+
+    def _print_Inverse(self, expr: Any) -> str:
+        return self._raise(expr.arg, "-1")
+
+    def _print_Adjoint(self, expr: Any) -> str:
+        return self._raise(expr.arg, r"\dagger")
+
+    def _print_MatPow(self, expr: Any) -> str:
+        return self._raise(expr.base, self._print(expr.exp))
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        text = str(super()._print_Pow(expr))
+        if text.count("^") > 1 and _has_double_script(text):  # a base raised twice
+            return self._raise(expr.base, self._print(expr.exp))
+        return text
 
     # -- matrix calculus notation: bold vectors, tilde for the bias-folded forms, ⊙, ᵀ -----
 
@@ -270,7 +327,7 @@ class KeyPrinter(LatexPrinter):
     def _print_Transpose(self, expr: Any) -> str:
         if isinstance(expr.arg, sp.MatrixSymbol):
             return self._print_MatrixSymbol(expr.arg, transposed=True)
-        return rf"{self.parenthesize(expr.arg, 100)}^{{\top}}"
+        return self._raise(expr.arg, r"\top")
 
     def _print_MatAdd(self, expr: Any) -> str:
         terms = [self._print(a) for a in expr.args]
@@ -284,18 +341,100 @@ class KeyPrinter(LatexPrinter):
         return rf"\mathrm{{{head}}}" if len(head) > 1 else head
 
 
-_PRINTER = KeyPrinter({"mul_symbol": None})
-_NUMERIC = KeyPrinter()
+def _skip_group(text: str, i: int) -> int:
+    """The index after the brace group that opens at ``i``."""
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return j + 1
+    return len(text)
+
+
+def _skip_argument(text: str, i: int) -> int:
+    """The index after the script argument that starts at ``i`` (a group, a command, a
+    character)."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i < len(text) and text[i] == "{":
+        return _skip_group(text, i)
+    if i < len(text) and text[i] == "\\":
+        j = i + 1
+        while j < len(text) and text[j].isalpha():
+            j += 1
+        return max(j, i + 2)
+    return i + 1
+
+
+def _atoms(text: str) -> list[tuple[str, set[str]]]:
+    """The top-level atoms of ``text`` (a character, a command or a brace group) with the
+    script marks attached to each; a repeated mark is recorded as ``"^^"`` or ``"__"``."""
+    atoms: list[tuple[str, set[str]]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "^_" and atoms:
+            marks = atoms[-1][1]
+            marks.add(c * 2 if c in marks else c)
+            i = _skip_argument(text, i + 1)
+        elif c == " ":
+            i += 1
+        else:
+            j = _skip_argument(text, i)
+            atoms.append((text[i:j], set()))
+            i = j
+    return atoms
+
+
+def _has_double_script(text: str) -> bool:
+    """Whether some atom of ``text``, at any depth, carries two superscripts or two
+    subscripts (TeX's ``Double superscript`` error)."""
+    for atom, marks in _atoms(text):
+        if "^^" in marks or "__" in marks:
+            return True
+        if atom.startswith("{") and _has_double_script(atom[1:-1]):
+            return True
+    return False
+
+
+def _ends_raised(text: str) -> bool:
+    """Whether the last atom of ``text`` already carries a superscript (``a^{(1)}``,
+    ``w^{(1)}_{12}``)."""
+    atoms = _atoms(text)
+    return bool(atoms) and "^" in atoms[-1][1]
+
+
+def fixed(value: sp.Float, places: int) -> str:
+    """``value`` rounded half away from zero to ``places`` decimals, trailing zeros dropped
+    (``0.5``, ``0.7311``, ``-1.25``); a value that rounds to zero is ``0``."""
+    exact = Decimal(str(value.evalf(40)))
+    text = str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 @cache
-def tex(expr: Any) -> Tex:
-    """A SymPy expression in the house notation (numbers grouped with ``\\num``); cached,
-    since the key, the question sheet and the JSON print the same expressions."""
+def _printer(decimals: int | None, numeric: bool) -> KeyPrinter:
+    settings: dict[str, Any] = {"decimals": decimals}
+    if not numeric:
+        settings["mul_symbol"] = None
+    return KeyPrinter(settings)
+
+
+_PRINTER = _printer(None, False)
+_NUMERIC = _printer(None, True)
+
+
+@cache
+def tex(expr: Any, decimals: int | None = None) -> Tex:
+    """A SymPy expression in the house notation (numbers grouped with ``\\num``, floats to
+    ``decimals`` places if given); cached, since the key, the question sheet and the JSON
+    print the same expressions."""
     expr = sp.sympify(expr)
     if expr.is_Integer:
         return number(int(expr))
-    return Tex(_PRINTER.doprint(expr))
+    return Tex(_printer(decimals, False).doprint(expr))
 
 
 def number(value: int) -> Tex:
@@ -305,12 +444,12 @@ def number(value: int) -> Tex:
 
 def substitution(formula: Formula) -> Tex:
     """The formula with its values in place, ``\\cdot`` between factors."""
-    return _numeric_tex(formula.substituted)
+    return _numeric_tex(formula.substituted, formula.decimals)
 
 
 @cache
-def _numeric_tex(expr: Any) -> Tex:
-    return Tex(_NUMERIC.doprint(expr))
+def _numeric_tex(expr: Any, decimals: int | None = None) -> Tex:
+    return Tex(_printer(decimals, True).doprint(expr))
 
 
 def chain(formula: Formula) -> Tex:
@@ -320,12 +459,13 @@ def chain(formula: Formula) -> Tex:
 
 def chain_parts(formula: Formula) -> list[Tex]:
     """The sides of :func:`chain`: lhs, rhs, substitution (if any), value (if new)."""
-    parts = [tex(formula.lhs), tex(formula.rhs)]  # each general formula printed once
+    places = formula.decimals
+    parts = [tex(formula.lhs, places), tex(formula.rhs, places)]  # each general formula once
     sub = substitution(formula) if formula.values else None
     if sub and sub not in parts:
         parts.append(sub)
     if not formula.is_identity:
-        value = tex(formula.value)
+        value = tex(formula.value, places)
         if value not in parts:
             parts.append(value)
     return parts

@@ -69,18 +69,27 @@ class Formula:
 
     ``values`` pairs each free symbol of ``rhs`` with what it is in this question; an empty
     mapping means ``rhs`` already is the substituted form (a sum of earlier results, say).
+    ``decimals``: how many decimals its floating-point numbers are printed with (a numeric
+    forward pass); the value itself is kept at full precision.
     """
 
     lhs: sp.Expr
     rhs: sp.Expr
     values: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=())
+    decimals: int | None = None
 
     @classmethod
-    def of(cls, lhs: sp.Expr, rhs: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> Formula:
+    def of(
+        cls,
+        lhs: sp.Expr,
+        rhs: sp.Expr,
+        values: Mapping[sp.Symbol, sp.Expr],
+        decimals: int | None = None,
+    ) -> Formula:
         """Build a formula; ``values`` keeps only the symbols ``rhs`` really uses."""
         used = rhs.free_symbols
         pairs = tuple((s, sp.sympify(v)) for s, v in values.items() if s in used)
-        return cls(lhs, rhs, pairs)
+        return cls(lhs, rhs, pairs, decimals)
 
     @property
     def mapping(self) -> dict[sp.Symbol, sp.Expr]:
@@ -119,6 +128,8 @@ def unevaluated_replace(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) ->
     args = [unevaluated_replace(a, mapping) for a in expr.args]
     if all(new is old for new, old in zip(args, expr.args, strict=True)):
         return expr
+    if isinstance(expr, sp.Mul) and len(args) == 2 and args[0] == -1 and args[1].is_Number:
+        return -args[1]  # −x with x = 0.3 reads −0.3, not (−1)·0.3
     if isinstance(expr, (sp.Add, sp.Mul, sp.Pow, sp.Function)):
         return expr.func(*args, evaluate=False)
     with sp.evaluate(False):  # other node kinds take no evaluate argument

@@ -35,3 +35,23 @@ class Labelled(sp.Symbol):
 def labelled_terms(head: str, labels: list[str]) -> list[Labelled]:
     """One symbol per label, in order, each its own even where two labels are alike."""
     return [Labelled(head, label, i) for i, label in enumerate(labels)]
+
+
+class Entry(sp.Symbol):
+    """One scalar of a numeric network, printed ``w^{(1)}_{12}``: ``head`` (``w``, ``b``,
+    ``z``, ``a``, ``x``, ``y``, ``yhat``, ``delta``), the layer ``l`` (None for an input or a
+    target) and the indices (1-based, as the course writes them)."""
+
+    head: str
+    layer: int | None
+    indices: tuple[int, ...]
+
+    def __new__(cls, head: str, indices: tuple[int, ...] = (), layer: int | None = None) -> Entry:
+        sup = f"^({layer})" if layer is not None else ""
+        sub = "_" + ",".join(str(i) for i in indices) if indices else ""
+        obj = sp.Symbol.__xnew__(cls, f"{head}{sup}{sub}", real=True)
+        obj.head, obj.layer, obj.indices = head, layer, tuple(indices)
+        return obj  # type: ignore[no-any-return]
+
+    def __getnewargs_ex__(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (self.head, self.indices, self.layer), {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -15,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from answerkey import __version__, interrupt
-from answerkey.errors import AnswerkeyError, CompileError
+from answerkey.errors import AnswerkeyError, CompileError, SpecWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +36,18 @@ def one_line(text: str, keep_newlines: bool = False) -> str:
     return "".join(out)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+    """A spec's warnings as one line each on stderr (``answerkey: warning: file:line:col
+    field: ...``); other warnings as Python shows them."""
+    if issubclass(category, SpecWarning):
+        click.echo(f"answerkey: warning: {one_line(str(message))}", err=True)
+    else:
+        _python_show(message, category, *args, **kw)
+
+
+_python_show = warnings.showwarning
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"answerkey: {message}", err=True)
     sys.exit(code)
@@ -48,6 +61,8 @@ class Main(click.Group):
         argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
         debug = "--debug" in list(argv)
         kwargs["standalone_mode"] = False
+        warnings.simplefilter("once", SpecWarning)  # one line per part, however many variants
+        warnings.showwarning = _show_warning
         try:
             with interrupt.handled():
                 code = super().main(*args, **kwargs)

@@ -68,6 +68,8 @@ def _part(
             answers.append(question.derive(problem.context))
         except DerivationError as err:
             raise loaded.error((*loc, "ask", k), err) from None
+    if part.answer:
+        answers.append(Answer("answer", None, "", "", headline=False, prose=part.answer))
     subs = tuple(
         _part(loaded, problem, sub, f"{label}.{j + 1}", (*loc, "subparts", j))
         for j, sub in enumerate(part.subparts)

@@ -35,6 +35,12 @@ class SpecError(AnswerkeyError):
         return f"{where} {self.message}"
 
 
+class SpecWarning(UserWarning):
+    """A spec that can be used but where something the author wrote would not reach the key
+    as they may expect (a part with no question and no answer). The message is located like a
+    :class:`SpecError`; the CLI prints it as ``answerkey: warning: ...`` and goes on."""
+
+
 class UsageError(AnswerkeyError):
     """A command-line value that cannot be used (an unknown format, a count that does not
     match the roster)."""

@@ -16,6 +16,7 @@ from answerkey import __version__
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import figure_kind
 from answerkey.latex import shape_tex, step_tex, tex
+from answerkey.prose import source
 from derivations.answers import Answer, Step, Table
 from derivations.formula import int_value
 from derivations.shapes import Shape
@@ -80,6 +81,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         out["sum"] = tex(answer.sum)
     for also in answer.also:
         out[also.name] = scalar(also.value)
+    if answer.prose:
+        out["text"] = source(answer.prose)
     return out
 
 

@@ -243,7 +243,7 @@ class KeyPrinter(LatexPrinter):
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         text = str(super()._print_Pow(expr))
-        if text.count("^") > 1 and _has_double_script(text):  # a base raised twice
+        if text.count("^") > 1 and has_double_script(text):  # a base raised twice
             return self._raise(expr.base, self._print(expr.exp))
         return text
 
@@ -386,13 +386,13 @@ def _atoms(text: str) -> list[tuple[str, set[str]]]:
     return atoms
 
 
-def _has_double_script(text: str) -> bool:
+def has_double_script(text: str) -> bool:
     """Whether some atom of ``text``, at any depth, carries two superscripts or two
     subscripts (TeX's ``Double superscript`` error)."""
     for atom, marks in _atoms(text):
         if "^^" in marks or "__" in marks:
             return True
-        if atom.startswith("{") and _has_double_script(atom[1:-1]):
+        if atom.startswith("{") and has_double_script(atom[1:-1]):
             return True
     return False
 

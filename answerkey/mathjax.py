@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 import re
 
-_NUM = re.compile(r"\\num\{(-?\d+)\}")
+_NUM = re.compile(r"\\num\{(-?\d+)(\.\d+)?\}")
 _ENSURE = re.compile(r"\\ensuremath\{(\\[A-Za-z]+)\}")
 
 
 def _group(match: re.Match[str]) -> str:
-    return f"{int(match.group(1)):,}".replace(",", "{,}")
+    return f"{int(match.group(1)):,}".replace(",", "{,}") + (match.group(2) or "")
 
 
 def mathjax(tex: str) -> str:

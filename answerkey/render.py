@@ -30,6 +30,7 @@ from answerkey.preamble import (
     answer_packages,
     union,
 )
+from answerkey.prose import to_tex
 from derivations.answers import Answer, Cell, Step, Table
 from derivations.shapes import Shape
 
@@ -201,6 +202,7 @@ def answer_view(answer: Answer) -> dict[str, Any]:
         "result": None,
         "total": None,
         "figure": answer.figure.name if answer.figure else None,
+        "prose": to_tex(answer.prose) if answer.prose else None,
     }
     if answer.value is not None and answer.headline:
         view["result"] = (

@@ -69,6 +69,8 @@ def _items(part: KeyedPart) -> Iterator[Item]:
         if view["result"]:
             unit = f" {view['unit']}" if view["unit"] else ""
             yield Item(Tex(rf"\textbf{{Answer:}} ${view['result']}${unit}."), 1)
+        if view["prose"]:
+            yield Item(Tex(rf"{{\small {view['prose']}}}"), 2)
         if answer.explanation:
             yield Item(Tex(rf"{{\footnotesize\textit{{Why:}} {view['explanation']}}}"), 1)
 

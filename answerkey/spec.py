@@ -7,20 +7,29 @@ file, and drawing a variant's values first, is :mod:`answerkey.load`'s job.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from answerkey.errors import SpecError
+from answerkey.errors import SpecError, SpecWarning
 from answerkey.layer_table import expand_tables
 from answerkey.locate import clean, from_validation
+from answerkey.prose import Span, split
 from answerkey.spec_network import NetworkSpec
 from answerkey.spec_questions import AnyQuestion, Context
 from answerkey.spec_rubric import Criterion, Rubric, check_total
 from answerkey.yamlpos import Loc, Located, dotted
 from derivations.conventions import Conventions
-from derivations.fields import Paragraph, Positive, Strict, Text, fail
+from derivations.fields import Paragraph, Positive, Strict, Text, fail, paragraph
 from derivations.network import Analysis, analyze
 from derivations.shapes import DerivationError
 
@@ -43,6 +52,11 @@ class ConventionsSpec(Strict):
         return base.override(**self.model_dump())
 
 
+Prose = Annotated[tuple[Span, ...], PlainValidator(lambda value: split(paragraph(value)))]
+"""An instructor's answer: text with inline math in ``$...$`` (the safe subset of
+:mod:`answerkey.prose`), split into text and math spans."""
+
+
 class PartSpec(Strict):
     """One lettered part. ``ask`` is a question kind, a mapping, or a list of them."""
 
@@ -53,6 +67,7 @@ class PartSpec(Strict):
     ask: list[AnyQuestion] = Field(default_factory=list)
     subparts: list[PartSpec] = Field(default_factory=list)
     rubric: Rubric | None = None  # criteria with points: printed, and marked by answerkey grade
+    answer: Prose | None = None  # the instructor's answer, printed in the key (answerkey.prose)
 
     @field_validator("ask", mode="before")
     @classmethod
@@ -172,6 +187,27 @@ def _check_depth(located: Located, spec: Spec) -> None:
         walk(problem.parts, ("problems", i, "parts"), 1)
 
 
+def _warn_unanswered(located: Located, spec: Spec) -> None:
+    """A :class:`SpecWarning` at every part with neither ``ask`` nor ``answer`` (nor parts of
+    its own): the key has no solution for it, only its note if it has one."""
+
+    def walk(parts: list[PartSpec], loc: Loc) -> None:
+        for j, part in enumerate(parts):
+            here = (*loc, j)
+            if not (part.ask or part.answer or part.subparts):
+                kept = " (its note is printed as the key's interpretation)" if part.note else ""
+                message = (
+                    f"{located.where(here, at_key=True)} {dotted(here)}: this part has neither "
+                    f"ask nor answer, so the key gives no solution for it{kept}; add ask: or "
+                    "answer:"
+                )
+                warnings.warn(SpecWarning(message), stacklevel=4)
+            walk(part.subparts, (*here, "subparts"))
+
+    for i, problem in enumerate(spec.problems):
+        walk(problem.parts, ("problems", i, "parts"))
+
+
 def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     """Validate ``data`` (the spec's values, positions in ``located``) and analyse every
     network; raise :class:`SpecError` with a location if any step fails."""
@@ -183,6 +219,7 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     except ValidationError as err:
         raise from_validation(located, err) from None
     _check_depth(located, spec)
+    _warn_unanswered(located, spec)
     base = spec.conventions.apply(Conventions())
     loaded = LoadedSpec(name, spec, (), located)
     problems = []

@@ -104,7 +104,9 @@ class Answer:
     whether the key prints it as the answer line (a table or a description is its own answer);
     ``step_columns`` whether each step's value gets a column of the variants manifest (per
     layer counts); ``sum`` is the written sum of the steps' values, when the answer adds them
-    up; ``figure`` is the diagram the answer draws.
+    up; ``figure`` is the diagram the answer draws; ``prose`` is an answer the instructor
+    wrote: text and math spans (``("text", ...)``, ``("math", ...)``), the math already
+    checked against the safe subset of ``answerkey.prose``.
     """
 
     kind: str
@@ -118,3 +120,4 @@ class Answer:
     step_columns: bool = False
     sum: sp.Expr | None = None
     also: tuple[Also, ...] = ()
+    prose: tuple[tuple[str, str], ...] = ()

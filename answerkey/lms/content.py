@@ -51,6 +51,11 @@ def solution_html(part: KeyedPart) -> str:
     """The key's working of a part: each step's chain, each explanation, as HTML."""
     out: list[str] = []
     for answer in part.answers:
+        if answer.prose:
+            spans = (
+                html.escape(b) if k == "text" else rf"\({html.escape(b)}\)" for k, b in answer.prose
+            )
+            out.append("<p>" + "".join(spans) + "</p>")
         out.append(_p(answer.explanation))
         lines = [
             f"<li>{html.escape(s.label)}: {inline(step_tex(s))}</li>"

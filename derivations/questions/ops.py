@@ -60,15 +60,21 @@ class Ops(QuestionKind):
         summed = sum_formula(
             "OPS", [r.label for r, _ in chosen], [analysis.ops(res) for _, res in chosen]
         )
+        own = [res.layer.ops_reason(res) for _, res in chosen]
         why = (
             "Each output value of a convolution is a dot product of a kernel-height × "
             "kernel-width × input-depth window with one filter, one multiply-accumulate per "
             "window element, for each of the output's height × width × depth outputs."
+            if any(reason is None for reason in own)
+            else ""
         )
         if analysis.conventions.pool_ops == "window" and any(
             Count.WINDOW_OPS in res.counts for _, res in chosen
         ):
             why += " A pooling output looks at window height × width inputs: one operation each."
+        why = " ".join([why.strip(), *(r for r in own if r)]).strip() or (
+            "None of these layers multiplies anything: no multiply-accumulates."
+        )
         return Answer(
             "ops",
             summed.value,

@@ -7,10 +7,22 @@ derivations read: ``padding: same`` reaches PyTorch as ``same``, an absent strid
 PyTorch's default. A wrong rule in the derivations therefore shows as a difference.
 
 Per layer it compares the output shape (a forward pass on the ``meta`` device), each named
-count PyTorch can measure (weights and biases from ``named_parameters``, buffers from the
-floating-point ``buffers`` such as running statistics (a step counter is bookkeeping), MACs from
-``FlopCounterMode``, which counts 2 FLOPs per multiply-accumulate), and the parameters the
-key sums under its bias convention (read here from the raw spec). A network with symbolic
+count PyTorch can measure (weights and biases from ``named_parameters``, every parameter
+named ``*bias*`` a bias; buffers from the floating-point ``buffers`` such as running
+statistics (a step counter is bookkeeping); MACs from ``FlopCounterMode``, which counts 2
+FLOPs per multiply-accumulate), and the parameters the key sums under its bias conventions
+(read here from the raw spec: ``bias``, and ``recurrent_bias``, under which Keras's layers
+lack what each kind's ``keras_absent`` names).
+
+Where ``FlopCounterMode`` is blind, the referee does not go: on the CPU an LSTM runs as one
+oneDNN kernel (``aten.mkldnn_rnn_layer``) and ``nn.MultiheadAttention`` and
+``nn.TransformerEncoderLayer`` in eval mode without autograd take fused fast paths, all
+counted as zero MACs. Modules here are built on ``meta`` and left in training mode: there a
+recurrent layer decomposes into one ``addmm`` per step and direction, and attention into its
+projections and ``bmm`` products, which ``FlopCounterMode`` counts. A recorder runs beside it
+and turns any fused kernel of :data:`UNCOUNTED_KERNELS` into a difference, never a silent
+zero. ``tests/test_sequences.py`` shows the blind spots and checks this method against an
+independent count of every matrix product PyTorch runs. A network with symbolic
 sizes is checked at :data:`SAMPLES` random draws of positive values for its symbols, the
 key's formulas evaluated at each. A check that compares nothing is an error.
 """

@@ -3,8 +3,10 @@
 Every spec in ``specs/`` and 300 seeded random architectures (convolutions with stride,
 padding, dilation and groups, pooling, dense layers, inception-style branches joined by
 concatenation or addition), written as YAML mappings, must agree with PyTorch on every row
-under both bias conventions. And the referee must be able to say no: a rule broken on purpose
-makes ``answerkey check`` exit 5.
+under both bias conventions; so must 250 seeded random sequence networks
+(``random_sequences.py``: embeddings, recurrent layers, attention, transformer encoder
+layers, per-position linear layers, branches). And the referee must be able to say no: a
+rule broken on purpose makes ``answerkey check`` exit 5.
 """
 
 from __future__ import annotations
@@ -267,6 +269,28 @@ def test_mixed_random_networks_agree_with_pytorch() -> None:
     assert {k for k in offered if seen[k] < 3} == set(), seen
     assert min(seen["join:concat"], seen["join:add"], seen["join:multiply"]) >= 50, seen
     assert seen["bias:True"] == seen["bias:False"] == MIXED
+
+
+@pytest.mark.parametrize("block", range(5))
+def test_random_sequence_networks_agree_with_pytorch(block: int) -> None:
+    """250 seeded sequence networks (random_sequences.py), each under two convention pairs:
+    no biases with PyTorch's recurrent rule, and biases with Keras's."""
+    from random_sequences import random_sequence_network
+
+    from answerkey.referee import RawConventions, check_network
+
+    layers_checked = 0
+    for seed in range(block * 50, block * 50 + 50):
+        raw = random_sequence_network(seed)
+        net = NetworkSpec.model_validate(raw).to_model(f"sequence-{seed}", ())
+        for bias, recurrent in ((False, "pytorch"), (True, "keras")):
+            analysis = analyze(net, Conventions(bias=bias, recurrent_bias=recurrent))
+            conventions = RawConventions(bias, recurrent_bias=recurrent)
+            rows = check_network(analysis, raw, bias, conventions=conventions)
+            bad = [r for r in rows if not r.ok]
+            assert not bad, (seed, raw, bad)
+            layers_checked += len(rows)
+    assert layers_checked >= 200
 
 
 def test_bias_conventions_give_different_counted_parameters() -> None:

@@ -95,10 +95,7 @@ class Linear(Dense):
 
     def ops_reason(self, result: LayerResult) -> str | None:
         if not result.in_shape.is_sequence:
-            return (
-                f"Each of the units of {self.label} takes the dot product of its weights with "
-                "the (flattened) input, one multiply-accumulate per weight: MAC = N_in · N_out."
-            )
+            return None
         return (
             f"{self.label} multiplies its d_in × d_out matrix at each of the T positions: "
             "MAC = T · d_in · d_out."

@@ -13,7 +13,7 @@ import sympy as sp
 from derivations.answers import Answer, Step
 from derivations.fields import Text
 from derivations.formula import Formula
-from derivations.layers import Count, LayerResult
+from derivations.layers import Count, LayerResult, Windowed
 from derivations.network import Analysis, Row
 from derivations.questions.base import Context, QuestionKind, question_kind, selected, sum_formula
 
@@ -65,7 +65,7 @@ class Ops(QuestionKind):
             "Each output value of a convolution is a dot product of a kernel-height × "
             "kernel-width × input-depth window with one filter, one multiply-accumulate per "
             "window element, for each of the output's height × width × depth outputs."
-            if any(reason is None for reason in own)
+            if any(isinstance(res.layer, Windowed) for _, res in chosen)
             else ""
         )
         if analysis.conventions.pool_ops == "window" and any(
@@ -73,7 +73,10 @@ class Ops(QuestionKind):
         ):
             why += " A pooling output looks at window height × width inputs: one operation each."
         why = " ".join([why.strip(), *(r for r in own if r)]).strip() or (
-            "None of these layers multiplies anything: no multiply-accumulates."
+            "Each output is a dot product of weights with inputs: one multiply-accumulate per "
+            "weight it uses."
+            if chosen
+            else "None of these layers multiplies anything: no multiply-accumulates."
         )
         return Answer(
             "ops",

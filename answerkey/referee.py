@@ -17,9 +17,10 @@ lack what each kind's ``keras_absent`` names).
 Where ``FlopCounterMode`` is blind, the referee does not go: on the CPU an LSTM runs as one
 oneDNN kernel (``aten.mkldnn_rnn_layer``) and ``nn.MultiheadAttention`` and
 ``nn.TransformerEncoderLayer`` in eval mode without autograd take fused fast paths, all
-counted as zero MACs. Modules here are built on ``meta`` and left in training mode: there a
-recurrent layer decomposes into one ``addmm`` per step and direction, and attention into its
-projections and ``bmm`` products, which ``FlopCounterMode`` counts. A recorder runs beside it
+counted as zero MACs. Modules here are built on ``meta`` and run with autograd on (their
+parameters require gradients): there a recurrent layer decomposes into one ``addmm`` per
+step and direction, and attention, even in eval mode, into its projections and ``bmm``
+products, which ``FlopCounterMode`` counts. A recorder runs beside it
 and turns any fused kernel of :data:`UNCOUNTED_KERNELS` into a difference, never a silent
 zero. ``tests/test_sequences.py`` shows the blind spots and checks this method against an
 independent count of every matrix product PyTorch runs. A network with symbolic

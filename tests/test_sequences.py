@@ -159,9 +159,33 @@ def test_transformer_block_is_the_sum_of_its_parts() -> None:
     ((_, r),) = _analyse(_seq(9, 16, layer)).layers()
     parts = r.layer.parts(r.in_shape)
     assert set(parts) == {"attn", "LN1", "FF1", "FF2", "LN2"}
-    for count in (Count.WEIGHTS, Count.BIASES, Count.MACS):
-        assert r.count(count) == sum(p[count].value for p in parts.values() if count in p)
+
+    def summed(*counts: Count) -> sp.Expr:
+        return sum(p[c].value for p in parts.values() for c in counts if c in p)
+
+    assert r.count(Count.WEIGHTS) == summed(Count.WEIGHTS, Count.SCALES)  # γ of each norm
+    assert r.count(Count.BIASES) == summed(Count.BIASES, Count.SHIFTS)  # β of each norm
+    for count in (Count.MACS, Count.BIAS_OPS, Count.NORM_OPS):
+        assert r.count(count) == summed(count)
     assert r.count(Count.WEIGHTS) == 4 * 16 * 16 + 2 * 16 * 48 + 2 * 16
+    assert r.count(Count.ACTIVATION_OPS) == 9 * 48  # the feed-forward activation
+    assert r.count(Count.JOIN_OPS) == 2 * 9 * 16  # two residual sums
+
+
+def test_element_wise_conventions_count_inside_sequence_kinds() -> None:
+    """bias_ops, norm_ops, activation_ops and join_ops reach the parts of a transformer layer
+    and the bias additions of attention and a per-position linear layer."""
+    layers = (
+        {"name": "p", "kind": "linear", "units": 8},
+        {"name": "a", "kind": "attention", "heads": 2},
+        {"name": "t", "kind": "transformer_encoder_layer", "heads": 2, "feedforward": 12},
+    )
+    flags = {"bias_ops": True, "norm_ops": True, "activation_ops": True, "join_ops": True}
+    plain = _analyse(_seq(5, 4, *layers), bias=True)
+    counted = _analyse(_seq(5, 4, *layers), bias=True, **flags)
+    extra = [counted.ops(r) - plain.ops(r) for _, r in counted.layers()]
+    t, e, f = 5, 8, 12
+    assert extra == [t * 8, 4 * t * e, (4 * t * e + t * f + t * e) + 4 * t * e + t * f + 2 * t * e]
 
 
 def test_conventions_box_states_the_recurrent_bias_convention() -> None:

@@ -12,6 +12,7 @@ projection T·E·E. The softmax and the scaling by 1/√d_h are not multiply-acc
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -91,10 +92,14 @@ def attention_counts(sizes: AttentionSizes) -> dict[Count, Formula]:
     weights = total([product([E, E]), product([E, e_k]), product([E, e_v]), product([E, E])])
     biases = product([sp.Integer(4), E])
     macs = total([term for _, term in mac_terms(sizes)])
+    s = T if sizes.s is None else S
+    adds = total([product([T, E]), product([s, E]), product([s, E]), product([T, E])])
     return {
         Count.WEIGHTS: Formula.of(sp.Symbol("W"), weights, values),
         Count.BIASES: Formula.of(sp.Symbol("b"), biases, values),
         Count.MACS: Formula.of(sp.Symbol("MAC"), macs, values),
+        # one bias addition per projected value (counted under the bias_ops convention)
+        Count.BIAS_OPS: Formula.of(sp.Symbol("OPS"), adds, values),
     }
 
 
@@ -105,6 +110,11 @@ def check_heads(heads: sp.Expr, e: sp.Expr, what: str) -> None:
         raise ShapeError(
             "heads", f"heads = {heads} does not divide the {what} {e} (each head gets E/h)"
         )
+
+
+def sample_heads(rng: random.Random, features: sp.Expr) -> int:
+    """A number of heads that divides ``features`` (a concrete size), for random networks."""
+    return rng.choice([h for h in (1, 2, 3, 4, 8) if int(features) % h == 0])
 
 
 def mac_breakdown(sizes: AttentionSizes) -> str:
@@ -185,6 +195,20 @@ class MultiheadAttention(LayerKind):
             f"{self.label} costs {mac_breakdown(self.sizes(result.in_shape))}; the softmax and "
             "the scaling by one over the square root of d_h are not multiply-accumulates."
         )
+
+    @classmethod
+    def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
+        """Self-attention over a concrete sequence with heads that divide its features, or
+        attention to another sequence (kdim, vdim, source length drawn)."""
+        if not (shape.is_sequence and shape.concrete):
+            return None
+        layer: dict[str, Any] = {"kind": "attention", "heads": sample_heads(rng, shape.dims[1])}
+        for name, low, high in (("kdim", 1, 12), ("vdim", 1, 12), ("source_length", 1, 9)):
+            if rng.random() < 0.3:
+                layer[name] = rng.randint(low, high)
+        if rng.random() < 0.4:
+            layer["bias"] = rng.random() < 0.5
+        return layer
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -63,7 +63,13 @@ class Linear(Dense):
         weights = Formula.of(sp.Symbol("W"), product([D_IN, D_OUT]), values)
         macs = Formula.of(sp.Symbol("MAC"), product([T, D_IN, D_OUT]), values)
         biases = Formula.of(sp.Symbol("b"), D_OUT, values)
-        counts = {Count.WEIGHTS: weights, Count.BIASES: biases, Count.MACS: macs}
+        adds = Formula.of(sp.Symbol("OPS"), product([T, D_OUT]), values)  # one per output
+        counts = {
+            Count.WEIGHTS: weights,
+            Count.BIASES: biases,
+            Count.MACS: macs,
+            Count.BIAS_OPS: adds,
+        }
         return LayerResult(self, shape, Shape.sequence(t, d_out), (), counts)
 
     def param_reason(self, result: LayerResult, bias: bool) -> str:

@@ -7,6 +7,7 @@ each position copies one row, it multiplies nothing (PyTorch ``Embedding``; Kera
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -73,6 +74,13 @@ class Embedding(LayerKind):
         """``nn.Embedding(vocabulary, dim)`` reading the input as token indices (``long``)."""
         table = nn.Embedding(int(raw["vocabulary"]), int(raw["dim"]), device="meta")
         return torch_adapters.tokens(table)
+
+    @classmethod
+    def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
+        """A small table for a vector of concrete length (read as token indices)."""
+        if not (shape.is_vector and shape.concrete):
+            return None
+        return {"kind": "embedding", "vocabulary": rng.randint(2, 50), "dim": rng.randint(2, 12)}
 
     @classmethod
     def torch_form(cls, raw: Mapping[str, Any], in_form: str, rank: int) -> str:

@@ -13,6 +13,7 @@ multiply-accumulates (PyTorch ``nn.RNN``/``nn.LSTM``/``nn.GRU`` docs, "Variables
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -153,6 +154,28 @@ class Recurrent(LayerKind):
         return {}
 
     @classmethod
+    def _sample_options(cls, rng: random.Random, hidden: int) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
+        """A small stack over a concrete sequence: layers, directions, the last state or the
+        sequence, the bias on, off or left to the convention, and the kind's own options."""
+        if not (shape.is_sequence and shape.concrete):
+            return None
+        h = rng.randint(2, 12)
+        layer: dict[str, Any] = {"kind": cls.model_fields["kind"].default, "hidden_size": h}
+        if rng.random() < 0.4:
+            layer["num_layers"] = rng.randint(2, 3)
+        if rng.random() < 0.4:
+            layer["bidirectional"] = True
+        if rng.random() < 0.2:
+            layer["return_sequences"] = False
+        if rng.random() < 0.4:
+            layer["bias"] = rng.random() < 0.5
+        return {**layer, **cls._sample_options(rng, h)}
+
+    @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.RNN``/``nn.LSTM``/``nn.GRU`` (``batch_first``) from the raw fields, giving its
         output sequence or, with ``return_sequences: false``, its last hidden state."""
@@ -192,6 +215,10 @@ class RNN(Recurrent):
     def _torch_options(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {"nonlinearity": raw.get("nonlinearity", "tanh")}
 
+    @classmethod
+    def _sample_options(cls, rng: random.Random, hidden: int) -> dict[str, Any]:
+        return {"nonlinearity": "relu"} if rng.random() < 0.3 else {}
+
 
 @layer_kind
 class LSTM(Recurrent):
@@ -228,6 +255,12 @@ class LSTM(Recurrent):
     def _torch_options(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {"proj_size": int(raw["proj_size"])} if raw.get("proj_size") else {}
 
+    @classmethod
+    def _sample_options(cls, rng: random.Random, hidden: int) -> dict[str, Any]:
+        if hidden > 2 and rng.random() < 0.4:
+            return {"proj_size": rng.randint(1, hidden - 1)}
+        return {}
+
 
 @layer_kind
 class GRU(Recurrent):
@@ -254,3 +287,7 @@ class GRU(Recurrent):
     @classmethod
     def keras_absent(cls, raw: Mapping[str, Any]) -> tuple[str, ...]:
         return () if raw.get("reset_after", True) else ("bias_hh",)
+
+    @classmethod
+    def _sample_options(cls, rng: random.Random, hidden: int) -> dict[str, Any]:
+        return {"reset_after": False} if rng.random() < 0.3 else {}

@@ -15,6 +15,7 @@ accumulates; the order of norm and sublayer changes no count.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -29,9 +30,11 @@ from derivations.layers.attention import (
     MultiheadAttention,
     check_heads,
     mac_breakdown,
+    sample_heads,
 )
 from derivations.layers.base import Count, LayerKind, LayerResult, dims_text, layer_kind
 from derivations.layers.dense import Linear
+from derivations.layers.norm import LayerNorm
 from derivations.layers.sequence import T, check_features, require_sequence
 from derivations.shapes import Shape
 
@@ -45,14 +48,6 @@ PART_NAMES = {
 
 F = sp.Symbol("F", positive=True, integer=True)
 """The feed-forward network's hidden width (PyTorch's ``dim_feedforward``)."""
-
-
-def _layer_norm(shape: Shape) -> dict[Count, Formula]:
-    """Layer norm over the E features of every position: E scales (γ) and E shifts (β)."""
-    return {
-        Count.WEIGHTS: Formula.of(sp.Symbol("W"), E, {E: shape.dims[1]}),
-        Count.BIASES: Formula.of(sp.Symbol("b"), E, {E: shape.dims[1]}),
-    }
 
 
 @layer_kind
@@ -85,17 +80,20 @@ class TransformerEncoderLayer(LayerKind):
 
     def parts(self, shape: Shape) -> dict[str, dict[Count, Formula]]:
         """Each part's counts, by its short name (:data:`PART_NAMES`), in the order a
-        post-norm layer applies them; every part keeps the T × E shape but FF1 (T × F)."""
+        post-norm layer applies them, each counted by its own kind: ``attention``, ``linear``
+        (E → F and F → E at every position) and ``layernorm`` (whose scale and shift are
+        :attr:`Count.SCALES` and :attr:`Count.SHIFTS`)."""
         attention = MultiheadAttention(name="attn", heads=self.heads).forward(shape)
         ff1 = Linear(name="FF1", units=self.feedforward).forward(shape)
         back = Linear.model_construct(name="FF2", units=shape.dims[1])  # E: a size already
         ff2 = back.forward(ff1.out_shape)
+        norm = LayerNorm(name="LN").forward(shape)
         return {
             "attn": dict(attention.counts),
-            "LN1": _layer_norm(shape),
+            "LN1": dict(norm.counts),
             "FF1": dict(ff1.counts),
             "FF2": dict(ff2.counts),
-            "LN2": _layer_norm(shape),
+            "LN2": dict(norm.counts),
         }
 
     def forward(self, shape: Shape) -> LayerResult:
@@ -106,22 +104,44 @@ class TransformerEncoderLayer(LayerKind):
         check_heads(heads, e, "model dimension")
         values = {T: t, E: e, F: as_size(self.feedforward), HEADS: heads, D_H: e / heads}
         four, two = sp.Integer(4), sp.Integer(2)
-        weights = total([product([four, E, E]), product([two, E, F]), product([two, E])])
-        biases = total([product([four, E]), F, E, product([two, E])])
-        macs = total(
-            [product([four, T, E, E]), product([two, HEADS, T, T, D_H]), product([two, T, E, F])]
-        )
-        counts = {
-            Count.WEIGHTS: Formula.of(sp.Symbol("W"), weights, values),
-            Count.BIASES: Formula.of(sp.Symbol("b"), biases, values),
-            Count.MACS: Formula.of(sp.Symbol("MAC"), macs, values),
+        rules = {  # the general formulas; tests hold each to the sum of the parts' counts
+            Count.WEIGHTS: (
+                "W",
+                total([product([four, E, E]), product([two, E, F]), product([two, E])]),
+            ),
+            Count.BIASES: ("b", total([product([four, E]), F, E, product([two, E])])),
+            Count.MACS: (
+                "MAC",
+                total(
+                    [
+                        product([four, T, E, E]),
+                        product([two, HEADS, T, T, D_H]),
+                        product([two, T, E, F]),
+                    ]
+                ),
+            ),
+            # element-wise operations, counted only under their conventions: one bias
+            # addition per projected or feed-forward output, two per element for each layer
+            # norm, one per hidden value for the activation, one per element for each
+            # residual sum
+            Count.BIAS_OPS: (
+                "OPS",
+                total([product([four, T, E]), product([T, F]), product([T, E])]),
+            ),
+            Count.NORM_OPS: ("OPS", product([two, two, T, E])),
+            Count.ACTIVATION_OPS: ("OPS", product([T, F])),
+            Count.JOIN_OPS: ("OPS", product([two, T, E])),
         }
+        counts = {c: Formula.of(sp.Symbol(lhs), rhs, values) for c, (lhs, rhs) in rules.items()}
         return LayerResult(self, shape, shape, (), counts)
 
     def param_reason(self, result: LayerResult, bias: bool) -> str:
         parts = self.parts(result.in_shape)
         e, f = result.in_shape.dims[1], as_size(self.feedforward)
-        weights = ", ".join(f"{PART_NAMES[n]} {p[Count.WEIGHTS].value}" for n, p in parts.items())
+        weights = ", ".join(
+            f"{PART_NAMES[n]} {(p.get(Count.WEIGHTS) or p[Count.SCALES]).value}"
+            for n, p in parts.items()
+        )
         text = (
             f"{self.label} is a block of five parts, each counted as a layer of its own: "
             f"self-attention (four {e} × {e} projections), a layer norm ({e} scales), the "
@@ -129,7 +149,10 @@ class TransformerEncoderLayer(LayerKind):
             f"residual sums have no parameters. Weights: {weights}."
         )
         if bias:
-            biases = ", ".join(f"{PART_NAMES[n]} {p[Count.BIASES].value}" for n, p in parts.items())
+            biases = ", ".join(
+                f"{PART_NAMES[n]} {(p.get(Count.BIASES) or p[Count.SHIFTS]).value}"
+                for n, p in parts.items()
+            )
             return text + f" Biases: {biases}."
         return text + " No bias terms are counted."
 
@@ -148,6 +171,25 @@ class TransformerEncoderLayer(LayerKind):
             f"a {self.norm}-norm transformer encoder layer ({self.heads} heads, feed-forward "
             f"{self.feedforward}) → {dims_text(result.out_shape)}"
         )
+
+    @classmethod
+    def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
+        """A small encoder layer over a concrete sequence: heads that divide its features,
+        pre- or post-norm, ReLU or GELU, the bias on, off or left to the convention."""
+        if not (shape.is_sequence and shape.concrete):
+            return None
+        layer: dict[str, Any] = {
+            "kind": "transformer_encoder_layer",
+            "heads": sample_heads(rng, shape.dims[1]),
+            "feedforward": rng.randint(2, 24),
+        }
+        if rng.random() < 0.5:
+            layer["norm"] = "pre"
+        if rng.random() < 0.3:
+            layer["feedforward_activation"] = "gelu"
+        if rng.random() < 0.4:
+            layer["bias"] = rng.random() < 0.5
+        return layer
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

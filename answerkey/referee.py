@@ -7,10 +7,23 @@ derivations read: ``padding: same`` reaches PyTorch as ``same``, an absent strid
 PyTorch's default. A wrong rule in the derivations therefore shows as a difference.
 
 Per layer it compares the output shape (a forward pass on the ``meta`` device), each named
-count PyTorch can measure (weights and biases from ``named_parameters``, buffers from the
-floating-point ``buffers`` such as running statistics (a step counter is bookkeeping), MACs from
-``FlopCounterMode``, which counts 2 FLOPs per multiply-accumulate), and the parameters the
-key sums under its bias convention (read here from the raw spec). A network with symbolic
+count PyTorch can measure (weights and biases from ``named_parameters``, every parameter
+named ``*bias*`` a bias; buffers from the floating-point ``buffers`` such as running
+statistics (a step counter is bookkeeping); MACs from ``FlopCounterMode``, which counts 2
+FLOPs per multiply-accumulate), and the parameters the key sums under its bias conventions
+(read here from the raw spec: ``bias``, and ``recurrent_bias``, under which Keras's layers
+lack what each kind's ``keras_absent`` names).
+
+Where ``FlopCounterMode`` is blind, the referee does not go: on the CPU an LSTM runs as one
+oneDNN kernel (``aten.mkldnn_rnn_layer``) and ``nn.MultiheadAttention`` and
+``nn.TransformerEncoderLayer`` in eval mode without autograd take fused fast paths, all
+counted as zero MACs. Modules here are built on ``meta`` and run with autograd on (their
+parameters require gradients): there a recurrent layer decomposes into one ``addmm`` per
+step and direction, and attention, even in eval mode, into its projections and ``bmm``
+products, which ``FlopCounterMode`` counts. A recorder runs beside it
+and turns any fused kernel of :data:`UNCOUNTED_KERNELS` into a difference, never a silent
+zero. ``tests/test_sequences.py`` shows the blind spots and checks this method against an
+independent count of every matrix product PyTorch runs. A network with symbolic
 sizes is checked at :data:`SAMPLES` random draws of positive values for its symbols, the
 key's formulas evaluated at each. A check that compares nothing is an error.
 """
@@ -104,7 +117,8 @@ def _ours(analysis: Analysis, at: Mapping[sp.Symbol, int]) -> list[tuple[str, Me
         if isinstance(r, LayerResult):
             values = (
                 r.count(Count.WEIGHTS) + r.count(Count.SCALES),
-                r.count(Count.BIASES) + r.count(Count.SHIFTS),
+                sum((r.count(c) for c in r.counts if c.is_bias), sp.Integer(0))
+                + r.count(Count.SHIFTS),
                 sum((r.count(c) for c in r.counts if c.buffer), sp.Integer(0)),
                 r.count(Count.MACS),
                 analysis.params(r),
@@ -119,11 +133,13 @@ def _ours(analysis: Analysis, at: Mapping[sp.Symbol, int]) -> list[tuple[str, Me
 @dataclass(frozen=True)
 class RawConventions:
     """The conventions the referee needs, read from the raw spec itself: the default bias,
-    the default pooling rounding, and whether running statistics are counted (Keras)."""
+    the default pooling rounding, whether running statistics are counted (Keras), and
+    whether a recurrent layer's second bias vector is (PyTorch) or not (Keras)."""
 
     bias: bool = False
     rounding: str = "floor"
     norm: str = "pytorch"
+    recurrent_bias: str = "pytorch"
 
 
 def _counts_bias(raw: Mapping[str, Any], conventions: RawConventions) -> bool:
@@ -135,19 +151,91 @@ def _counts_bias(raw: Mapping[str, Any], conventions: RawConventions) -> bool:
     return bool(raw.get("bias", default))
 
 
-def _measure(module: Any, x: Any, counts_bias: bool, keras: bool) -> tuple[Any, Measured]:
+UNCOUNTED_KERNELS = frozenset(
+    {
+        "aten.mkldnn_rnn_layer.default",
+        "aten._native_multi_head_attention.default",
+        "aten._transformer_encoder_layer_fwd.default",
+        "aten.lstm.input",
+        "aten.gru.input",
+        "aten.rnn_tanh.input",
+        "aten.rnn_relu.input",
+        "aten._thnn_fused_lstm_cell.default",
+        "aten._thnn_fused_gru_cell.default",
+    }
+)
+"""Fused kernels that do multiply-accumulates ``FlopCounterMode`` has no formula for: the CPU
+LSTM's oneDNN layer, the fast paths of ``nn.MultiheadAttention`` and
+``nn.TransformerEncoderLayer`` (eval mode without autograd), whole recurrent layers. The
+referee never takes them (modules run on ``meta``, where a recurrent layer decomposes into one
+``addmm`` per step, and with autograd on, which keeps attention off its fast paths); if one
+runs all the same, its MACs would be missing, so :func:`_measure` refuses the row instead."""
+
+
+class TorchShape(tuple[int, ...]):
+    """A PyTorch input shape without the batch axis, with the referee's own reading of its
+    ``form`` (vector, sequence, map): a kind whose module depends on it (a linear layer
+    flattens a map but not a sequence) asks ``in_shape.form``."""
+
+    form: str
+
+    def __new__(cls, dims: Any, form: str) -> TorchShape:
+        out = super().__new__(cls, tuple(int(d) for d in dims))
+        out.form = form
+        return out
+
+
+def _ops_recorder() -> Any:
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class OpsSeen(TorchDispatchMode):  # type: ignore[misc]
+        """Records the name of every aten operation that runs under it."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: set[str] = set()
+
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None):  # type: ignore[no-untyped-def]
+            self.names.add(str(func))
+            return func(*args, **(kwargs or {}))
+
+    return OpsSeen()
+
+
+def _is_bias(name: str) -> bool:
+    """A PyTorch parameter that is a bias: ``bias``, ``in_proj_bias``, ``bias_ih_l0``."""
+    return "bias" in name.rsplit(".", 1)[-1]
+
+
+def _measure(
+    module: Any, x: Any, counts_bias: bool, keras: bool, keras_absent: tuple[str, ...] = ()
+) -> tuple[Any, Measured]:
+    """One module's output shape, weights, biases, buffers, MACs (``FlopCounterMode`` ÷ 2,
+    per sample) and counted parameters; ``keras`` counts the buffers in (Keras's
+    normalisation), ``keras_absent`` names the biases the counted parameters leave out
+    (Keras's one recurrent bias vector). Raises ``RuntimeError`` when a kernel of
+    :data:`UNCOUNTED_KERNELS` ran."""
     from torch.utils.flop_counter import FlopCounterMode
 
     module.eval()  # batch statistics of one sample, dropout: inference behaviour
     counter = FlopCounterMode(display=False)
-    with counter:
+    seen = _ops_recorder()
+    with counter, seen:
         y = module(x)
+    blind = sorted(seen.names & UNCOUNTED_KERNELS)
+    if blind:
+        raise RuntimeError(f"{blind[0]} ran, whose MACs FlopCounterMode does not count")
     params = list(module.named_parameters())
-    biases = sum(p.numel() for n, p in params if n.endswith("bias"))
-    weights = sum(p.numel() for n, p in params if not n.endswith("bias"))
+    biases = sum(p.numel() for n, p in params if _is_bias(n))
+    weights = sum(p.numel() for n, p in params if not _is_bias(n))
     buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
+    dropped = sum(
+        p.numel()
+        for n, p in params
+        if keras_absent and _is_bias(n) and n.rsplit(".", 1)[-1].startswith(keras_absent)
+    )
     macs = counter.get_total_flops() // (2 * BATCH)
-    counted = weights + (biases if counts_bias else 0) + (buffers if keras else 0)
+    counted = weights + (biases - dropped if counts_bias else 0) + (buffers if keras else 0)
     return y, Measured(tuple(y.shape[1:]), (weights, biases, buffers, macs, counted))
 
 
@@ -182,16 +270,15 @@ def _walk(
         cls = LAYER_KINDS[raw["kind"]]
         if "rounding" in cls.model_fields and "rounding" not in raw:
             raw = {**raw, "rounding": conventions.rounding}
-        module = cls.torch_module(raw, tuple(x.shape[1:]), torch.nn)
+        module = cls.torch_module(raw, TorchShape(x.shape[1:], form), torch.nn)
         keras = conventions.norm == "keras"
-        x, measured = _measure(module, x, _counts_bias(raw, conventions), keras)
+        absent = cls.keras_absent(raw) if conventions.recurrent_bias == "keras" else ()
+        x, measured = _measure(module, x, _counts_bias(raw, conventions), keras, absent)
         out.append(measured)
         if isinstance(raw.get("to"), dict):
             form = raw_input(raw["to"])[0]
-        elif x.dim() == 2:
-            form = "vector"
-        elif form != "sequence" or x.dim() != 3:
-            form = "map"
+        else:
+            form = cls.torch_form(raw, form, x.dim() - 1)
     return x, form
 
 
@@ -413,6 +500,7 @@ def raw_conventions(data: Mapping[str, Any], problem: Mapping[str, Any]) -> RawC
         bool(found.get("bias", False)),
         str(found.get("rounding", "floor")),
         str(found.get("norm", "pytorch")),
+        str(found.get("recurrent_bias", "pytorch")),
     )
 
 

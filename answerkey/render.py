@@ -8,6 +8,7 @@ that a missing value is an error, not an empty string.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -46,6 +47,9 @@ TAIL = (
 
 ONE_LINE = 95  # characters of LaTeX that fit one display line comfortably
 TERMS_PER_LINE = 4
+COMPACT_WIDTH = 100
+"""Visible characters (:func:`visible_width`) a label and its working may take as one row of
+the compact aligned block; a longer row sends the answer to one display per step."""
 
 
 def trusted(value: Any) -> Any:
@@ -81,9 +85,12 @@ def environment() -> jinja2.Environment:
 
 
 def sum_lines(step: Step) -> list[Tex] | None:
-    """A long sum of earlier results: the numbers, four to a line, then the total."""
+    """A long sum of earlier results (each term a symbol standing for one of them): the
+    numbers, four to a line, then the total."""
     f = step.formula
     if not isinstance(f.rhs, sp.Add) or len(f.values) <= TERMS_PER_LINE:
+        return None
+    if not all(term in f.mapping for term in f.rhs.args):
         return None
     terms = [tex(v) for _, v in f.values]
     chunks = [terms[i : i + TERMS_PER_LINE] for i in range(0, len(terms), TERMS_PER_LINE)]
@@ -91,6 +98,16 @@ def sum_lines(step: Step) -> list[Tex] | None:
     lines += [Tex(r"&\quad + " + " + ".join(c)) for c in chunks[1:]]
     lines.append(Tex(f"&= {tex(f.value)}"))
     return lines
+
+
+def visible_width(tex_text: str) -> int:
+    """A rough count of the characters ``tex_text`` shows: commands and braces take none, a
+    ``\\num`` its digits and separators, a binary operator three (with its spacing)."""
+    text = re.sub(r"\\num\{(\d+)\}", lambda m: f"{int(m.group(1)):,}", tex_text)
+    text = re.sub(r"\\(cdot|times|to)\b", "x", text)
+    text = re.sub(r"\\[a-zA-Z]+", "", text)
+    text = re.sub(r"[{}^_\s]", "", text)
+    return len(re.sub(r"[=+-]", "xxx", text))
 
 
 def declarations(steps: tuple[Step, ...]) -> tuple[list[Step], Tex | None]:
@@ -191,7 +208,11 @@ def answer_view(answer: Answer) -> dict[str, Any]:
     steps, declared = declarations(answer.steps)
     sums = [s for s in steps if sum_lines(s) is not None]
     short = [s for s in steps if s not in sums]
-    compact = len(short) > 3 and not any(s.cite for s in short)
+    compact = (
+        len(short) > 3
+        and not any(s.cite for s in short)
+        and all(visible_width(step_tex(s)) + len(s.label) <= COMPACT_WIDTH for s in short)
+    )
     view: dict[str, Any] = {
         "view": "table" if answer.table else "steps",
         "steps": [step_view(s) for s in (sums if compact else steps)],

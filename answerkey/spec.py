@@ -47,6 +47,7 @@ class ConventionsSpec(Strict):
     activation_ops: bool | None = None
     join_ops: bool | None = None
     ecf_credit: float | None = Field(default=None, ge=0, le=1)  # answerkey grade
+    recurrent_bias: Literal["pytorch", "keras"] | None = None
 
     def apply(self, base: Conventions) -> Conventions:
         return base.override(**self.model_dump())

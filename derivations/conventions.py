@@ -30,10 +30,12 @@ class Costed(Protocol):
 OpsUnit = Literal["mac", "flop"]
 PoolOps = Literal["window", "none"]
 NormCounts = Literal["pytorch", "keras"]
+RecurrentBias = Literal["pytorch", "keras"]
 
 PRESENT_NORM = "normalisation"
 PRESENT_CEIL = "ceil"
 PRESENT_JOIN = "element-wise join"
+PRESENT_RECURRENT = "recurrent layer"
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,11 @@ class Conventions:
     (one per element per extra branch) cost operations;
     ``ecf_credit``: the share of an item's points that ``answerkey grade`` gives a value that
     follows from the student's own earlier wrong value (error carried forward);
+    ``recurrent_bias``: ``pytorch`` (an RNN, LSTM or GRU keeps two bias vectors per gate,
+    b_ih and b_hh) or ``keras`` (one, b_ih; a GRU with ``reset_after`` keeps both);
     ``present``: what the problem's networks contain (normalisation, ceil rounding,
-    element-wise joins), so that the key states the conventions that apply to them."""
+    element-wise joins, recurrent layers), so that the key states the conventions that apply
+    to them."""
 
     bias: bool = False
     ops: OpsUnit = "mac"
@@ -65,6 +70,7 @@ class Conventions:
     activation_ops: bool = False
     join_ops: bool = False
     ecf_credit: float = 1.0
+    recurrent_bias: RecurrentBias = "pytorch"
     present: frozenset[str] = frozenset()
 
     def override(self, **changes: Any) -> Conventions:
@@ -77,12 +83,15 @@ class Conventions:
 
     def param_terms(self, result: LayerResult) -> list[tuple[Count, Formula]]:
         """The counts that make up a layer's parameters: its weights, and its biases when
-        the layer (its own ``bias`` field, else this convention) counts them; a
-        normalisation's scale and shift, and under ``norm: keras`` its running statistics."""
-        bias = result.layer.counts_bias(self.bias)
+        the layer (its own ``bias`` field, else this convention) counts them, those the layer
+        names for these conventions (:meth:`LayerKind.bias_counts`: a recurrent layer's second
+        vector only under ``recurrent_bias: pytorch``); a normalisation's scale and shift, and
+        under ``norm: keras`` its running statistics."""
+        layer = result.layer
+        bias = layer.counts_bias(self.bias)
         chosen = {Count.WEIGHTS, Count.SCALES, Count.SHIFTS}
         if bias:
-            chosen.add(Count.BIASES)
+            chosen |= set(layer.bias_counts(self))
         if self.norm == "keras":
             chosen |= {Count.RUNNING_MEANS, Count.RUNNING_VARS}
         return [(c, f) for c, f in result.counts.items() if c in chosen]
@@ -160,6 +169,8 @@ class Conventions:
         flags = (self.bias_ops, self.norm_ops, self.activation_ops, self.join_ops)
         if any(flags) or {PRESENT_NORM, PRESENT_JOIN} & self.present:
             lines.append(f"Element-wise operations: {self._elementwise_text()}.")
+        if PRESENT_RECURRENT in self.present or self.recurrent_bias != "pytorch":
+            lines.append(f"Recurrent biases: {self._recurrent_text()}.")
         if self.ecf_credit != 1.0:
             lines.append(
                 f"Marking: a value that follows from your own earlier wrong value earns "
@@ -177,6 +188,17 @@ class Conventions:
         return (
             "counted as PyTorch counts them: the scale γ and shift β are parameters (2 per "
             "channel); the running mean and variance are buffers, not parameters"
+        )
+
+    def _recurrent_text(self) -> str:
+        if self.recurrent_bias == "keras":
+            return (
+                "an RNN or LSTM has one bias vector per gate block, as Keras keeps it; a GRU "
+                "with reset_after (Keras's default) has two"
+            )
+        return (
+            "an RNN, LSTM or GRU has two bias vectors per gate block, b_ih and b_hh, as "
+            "PyTorch keeps them"
         )
 
     def _elementwise_text(self) -> str:

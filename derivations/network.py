@@ -13,7 +13,13 @@ from typing import Literal, Union
 
 import sympy as sp
 
-from derivations.conventions import PRESENT_CEIL, PRESENT_JOIN, PRESENT_NORM, Conventions
+from derivations.conventions import (
+    PRESENT_CEIL,
+    PRESENT_JOIN,
+    PRESENT_NORM,
+    PRESENT_RECURRENT,
+    Conventions,
+)
 from derivations.formula import Formula, is_concrete, product, total
 from derivations.layers.base import Count, LayerKind, LayerResult
 from derivations.shapes import Shape, ShapeError
@@ -137,7 +143,7 @@ class Analysis:
 
     def present(self) -> frozenset[str]:
         """What the network holds that a convention speaks of (normalisation, a ceil-mode
-        pool, an element-wise join): the key states those conventions."""
+        pool, an element-wise join, a recurrent layer): the key states those conventions."""
         found: set[str] = set()
         for row in self.rows:
             r = row.result
@@ -151,6 +157,8 @@ class Analysis:
                     found.add(PRESENT_NORM)
                 if any(rule.formula.rhs.has(sp.ceiling) for rule in r.sizes):
                     found.add(PRESENT_CEIL)
+                if Count.RECURRENT_BIASES in r.counts:
+                    found.add(PRESENT_RECURRENT)
         return frozenset(found)
 
 

@@ -29,9 +29,12 @@ def fits(raw: dict[str, Any], conventions: Conventions | None = None) -> Analysi
         return None
 
 
-def random_input(rng: random.Random) -> Any:
-    """An input of a random form: vector, sequence, or a 1-, 2- or 3-D map."""
-    form = rng.choices(["vector", "sequence", "map1", "map2", "map3"], [1, 1, 2, 5, 2])[0]
+FORMS = ("vector", "sequence", "map1", "map2", "map3")
+
+
+def random_input(rng: random.Random, form: str | None = None) -> Any:
+    """An input of a random form (or of ``form``): vector, sequence, or a 1-, 2- or 3-D map."""
+    form = form or rng.choices(FORMS, [1, 1, 2, 5, 2])[0]
     c = rng.choice([1, 2, 3, 4, 6, 8])
     if form == "vector":
         return [rng.randint(2, 40)]
@@ -110,11 +113,12 @@ def random_block(rng: random.Random, shape: Shape, index: int) -> dict[str, Any]
     return {"kind": "parallel", "name": f"block{index}", "join": join, "branches": branches}
 
 
-def random_network(seed: int, max_layers: int = 7) -> dict[str, Any]:
+def random_network(seed: int, max_layers: int = 7, form: str | None = None) -> dict[str, Any]:
     """A random network mapping that the derivations accept: layers are drawn (a few tries
-    each) until ``max_layers`` or until none fits."""
+    each) until ``max_layers`` or until none fits; ``form`` fixes the input's form (one of
+    :data:`FORMS`)."""
     rng = random.Random(seed)
-    raw: dict[str, Any] = {"input": random_input(rng), "layers": []}
+    raw: dict[str, Any] = {"input": random_input(rng, form), "layers": []}
     analysis = fits({**raw, "layers": [{"kind": "dropout"}]})
     assert analysis is not None
     shape = analysis.network.input
@@ -148,20 +152,25 @@ def random_conventions(rng: random.Random) -> dict[str, Any]:
         out["rounding"] = "ceil"
     if rng.random() < 0.3:
         out["norm"] = "keras"
+    if rng.random() < 0.3:
+        out["recurrent_bias"] = "keras"
     return out
 
 
-def check_seeds(seeds: list[int]) -> tuple[int, list[str], dict[str, int]]:
-    """Check each seed's network against PyTorch under both bias conventions (and the
-    seed's rounding and normalisation conventions): rows compared, failures, and how often
-    each kind and join appeared. Runs in a worker process."""
+def check_seeds(
+    seeds: list[int], form: str | None = None
+) -> tuple[int, list[str], dict[str, int]]:
+    """Check each seed's network (its input of ``form``, if given) against PyTorch under both
+    bias conventions (and the seed's rounding, normalisation and recurrent-bias conventions):
+    rows compared, failures, and how often each kind and join appeared. Runs in a worker
+    process."""
     from collections import Counter
 
     from answerkey.referee import RawConventions, check_network
 
     checked, bad, seen = 0, [], Counter[str]()
     for seed in seeds:
-        raw = random_network(seed)
+        raw = random_network(seed, form=form) if form else random_network(seed)
         stated = random_conventions(random.Random(seed))
         for node in _flat(raw["layers"]):
             seen[node["kind"] if node["kind"] != "parallel" else f"join:{node['join']}"] += 1
@@ -169,7 +178,9 @@ def check_seeds(seeds: list[int]) -> tuple[int, list[str], dict[str, int]]:
         for bias in (False, True):
             seen[f"bias:{bias}"] += 1
             conventions = Conventions(bias=bias).override(**stated)
-            referee = RawConventions(bias, conventions.rounding, conventions.norm)
+            referee = RawConventions(
+                bias, conventions.rounding, conventions.norm, conventions.recurrent_bias
+            )
             rows = check_network(analyze(net, conventions), raw, bias, conventions=referee)
             checked += len(rows)
             bad += [f"seed {seed}: {r} in {raw}" for r in rows if not r.ok][:1]

@@ -48,6 +48,33 @@ def edit(old: str, new: str) -> str:
     return VALID.replace(old, new)
 
 
+SEQUENCE = """\
+title: T
+problems:
+  - id: p
+    title: P
+    networks:
+      net:
+        input: {sequence: [10, 16]}
+        layers:
+          - {name: att, kind: attention, heads: 4}
+          - {name: rnn, kind: lstm, hidden_size: 8, num_layers: 2}
+          - {name: enc, kind: transformer_encoder_layer, heads: 2, feedforward: 32}
+    parts:
+      - id: a
+        text: Count.
+        ask: {kind: layer_params, layer: rnn}
+"""
+
+
+def seq_edit(old: str, new: str) -> str:
+    assert old in SEQUENCE
+    return SEQUENCE.replace(old, new)
+
+
+ATT, RNN, ENC = (f"problems[0].networks.net.layers[{i}]" for i in range(3))
+
+
 CASES = [  # id, spec text, expected "line:col", field (or None), words in the message
     ("yaml-syntax", "title: [unclosed\nproblems: 3\n", "2:9", None, "YAML syntax error"),
     ("empty", "", None, None, "empty"),
@@ -439,6 +466,93 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
         "10:13",
         "problems[0].networks.net.layers[1]",
         "instancenorm2d normalises each channel over its positions, but 1 × 1 ×",
+    ),
+    (
+        "heads-do-not-divide",
+        seq_edit("heads: 4}", "heads: 3}"),
+        "9:49",
+        f"{ATT}.heads",
+        "heads = 3 does not divide the embedding dimension 16",
+    ),
+    (
+        "embed-dim-not-the-input",
+        seq_edit("heads: 4}", "heads: 4, embed_dim: 32}"),
+        "9:63",
+        f"{ATT}.embed_dim",
+        "embed_dim = 32, but the input has 16 features",
+    ),
+    (
+        "proj-size-not-smaller",
+        seq_edit("num_layers: 2}", "num_layers: 2, proj_size: 8}"),
+        "10:79",
+        f"{RNN}.proj_size",
+        "proj_size = 8 must be smaller than hidden_size = 8",
+    ),
+    (
+        "input-size-not-the-input",
+        seq_edit("num_layers: 2}", "num_layers: 2, input_size: 12}"),
+        "10:80",
+        f"{RNN}.input_size",
+        "input_size = 12, but the input has 16 features",
+    ),
+    (
+        "recurrent-layers-zero",
+        seq_edit("num_layers: 2}", "num_layers: 0}"),
+        "10:65",
+        f"{RNN}.num_layers",
+        "expected a positive integer, got 0",
+    ),
+    (
+        "rnn-nonlinearity",
+        seq_edit("kind: lstm, hidden_size: 8", "kind: rnn, nonlinearity: sigmoid, hidden_size: 8"),
+        "10:50",
+        f"{RNN}.nonlinearity",
+        "expected 'tanh' or 'relu', got 'sigmoid'",
+    ),
+    (
+        "reset-after-is-gru-only",
+        seq_edit("kind: lstm, hidden_size: 8", "kind: rnn, hidden_size: 8, reset_after: false"),
+        "10:52",
+        f"{RNN}.reset_after",
+        "unknown field 'reset_after'",
+    ),
+    (
+        "transformer-heads-do-not-divide",
+        seq_edit("heads: 2, feedforward", "heads: 5, feedforward"),
+        "11:65",
+        f"{ENC}.heads",
+        "heads = 5 does not divide the model dimension 8",
+    ),
+    (
+        "transformer-norm",
+        seq_edit("feedforward: 32}", "feedforward: 32, norm: middle}"),
+        "11:91",
+        f"{ENC}.norm",
+        "expected 'post' or 'pre', got 'middle'",
+    ),
+    (
+        "attention-on-a-map",
+        seq_edit("input: {sequence: [10, 16]}", "input: [10, 10, 3]"),
+        "9:13",
+        ATT,
+        "needs a T × d sequence, but its input is a feature map of 10 × 10 × 3",
+    ),
+    (
+        "embedding-not-first",
+        seq_edit(
+            "- {name: att, kind: attention, heads: 4}",
+            "- {name: emb, kind: embedding, vocabulary: 100, dim: 16}",
+        ),
+        "9:13",
+        ATT,
+        "an embedding reads token indices (input: [T]), but its input is 10 × 16",
+    ),
+    (
+        "recurrent-bias-convention",
+        seq_edit("title: P", "title: P\n    conventions: {recurrent_bias: kera}"),
+        "5:35",
+        "problems[0].conventions.recurrent_bias",
+        "expected 'pytorch' or 'keras', got 'kera'",
     ),
     ("alias-bomb", BOMB, None, None, "alias bomb"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "3:3", "other", "merge keys"),

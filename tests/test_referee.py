@@ -3,8 +3,9 @@
 Every spec in ``specs/`` and 300 seeded random architectures (convolutions with stride,
 padding, dilation and groups, pooling, dense layers, inception-style branches joined by
 concatenation or addition), written as YAML mappings, must agree with PyTorch on every row
-under both bias conventions. And the referee must be able to say no: a rule broken on purpose
-makes ``answerkey check`` exit 5.
+under both bias conventions; so must 1,000 networks mixing every kind and 300 on sequence
+inputs, from the shared generator ``random_networks.py``. And the referee must be able to say
+no: a rule broken on purpose makes ``answerkey check`` exit 5.
 """
 
 from __future__ import annotations
@@ -267,6 +268,38 @@ def test_mixed_random_networks_agree_with_pytorch() -> None:
     assert {k for k in offered if seen[k] < 3} == set(), seen
     assert min(seen["join:concat"], seen["join:add"], seen["join:multiply"]) >= 50, seen
     assert seen["bias:True"] == seen["bias:False"] == MIXED
+
+
+SEQUENCES = 300
+"""Random networks on sequence inputs (tests/random_networks.py), checked in two processes."""
+
+
+def test_random_sequence_networks_agree_with_pytorch() -> None:
+    """300 networks on a [T, d] input drawn from the shared generator (every kind that offers
+    a layer for what reaches it: per-position linear layers, RNN, LSTM and GRU, self- and
+    cross-attention, transformer encoder layers, layer norms, branches, and what follows a
+    recurrent layer's last state), each under both bias conventions and a drawn
+    recurrent-bias (PyTorch's or Keras's), rounding and normalisation convention."""
+    import multiprocessing
+    from collections import Counter
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    from random_networks import check_seeds
+
+    seeds = range(10_000, 10_000 + SEQUENCES)
+    chunks = [list(seeds[i : i + 50]) for i in range(0, SEQUENCES, 50)]
+    checked, bad, seen = 0, [], Counter[str]()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        for rows, failures, kinds in pool.map(partial(check_seeds, form="sequence"), chunks):
+            checked += rows
+            bad += failures
+            seen.update(kinds)
+    assert not bad, bad[:3]
+    assert checked >= 4 * SEQUENCES
+    for kind in ("linear", "rnn", "lstm", "gru", "attention", "transformer_encoder_layer"):
+        assert seen[kind] >= 20, seen
 
 
 def test_bias_conventions_give_different_counted_parameters() -> None:

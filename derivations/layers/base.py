@@ -40,6 +40,9 @@ class Count(StrEnum):
 
     WEIGHTS = "weights"
     BIASES = "biases"
+    RECURRENT_BIASES = "recurrent biases"
+    """The second bias vector of a recurrent layer (PyTorch's ``b_hh``), which Keras's
+    SimpleRNN and LSTM do not have: counted as the ``recurrent_bias`` convention says."""
     BUFFERS = "buffers"
     """State a layer keeps but does not train (batch normalisation's running statistics)."""
     SCALES = "scales"
@@ -66,11 +69,19 @@ class Count(StrEnum):
         """Numbers PyTorch keeps as buffers, not parameters (running statistics)."""
         return self in (Count.BUFFERS, Count.RUNNING_MEANS, Count.RUNNING_VARS)
 
+    @property
+    def is_bias(self) -> bool:
+        """A layer's bias count: what PyTorch names ``*bias*`` in a linear, convolution,
+        recurrent or attention layer, and a layer's ``bias: false`` drops (a normalisation's
+        shift is :attr:`SHIFTS`)."""
+        return self in (Count.BIASES, Count.RECURRENT_BIASES)
+
 
 STORED = frozenset(
     {
         Count.WEIGHTS,
         Count.BIASES,
+        Count.RECURRENT_BIASES,
         Count.BUFFERS,
         Count.SCALES,
         Count.SHIFTS,
@@ -198,6 +209,11 @@ class LayerKind(Strict):
         """The layer in the network's description: ``a 3×3 convolution with 64 filters → ...``."""
         return f"{self.title} → {dims_text(result.out_shape)}"
 
+    def ops_reason(self, result: LayerResult) -> str | None:
+        """Why the layer costs the operations it does, where the operations question's
+        general sentence (a convolution's window dot products) does not say it."""
+        return None
+
     def diagram_label(self) -> str:
         """The first line of the layer's box in a module graph (plain text)."""
         return self.label
@@ -218,6 +234,29 @@ class LayerKind(Strict):
         YAML mapping, numbers substituted) for an input of ``in_shape`` (C, H, W or N,
         without the batch axis). Biases are always on, so that both counts can be compared."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def bias_counts(self, conventions: Any) -> tuple[Count, ...]:
+        """The bias counts summed into the parameters when biases are counted (under
+        ``conventions``, a :class:`~derivations.conventions.Conventions`): every bias count
+        the layer has, unless a kind says otherwise (Keras's one recurrent bias vector)."""
+        return (Count.BIASES, Count.RECURRENT_BIASES)
+
+    @classmethod
+    def torch_form(cls, raw: Mapping[str, Any], in_form: str, rank: int) -> str:
+        """The referee's reading of this kind's PyTorch output of ``rank`` axes (batch
+        excluded), from an input of form ``in_form``: one axis is a vector, a sequence stays
+        one while it keeps two axes, anything else is a map. An embedding says otherwise (a
+        vector of token indices becomes a sequence)."""
+        if rank == 1:
+            return "vector"
+        return "sequence" if in_form == "sequence" and rank == 2 else "map"
+
+    @classmethod
+    def keras_absent(cls, raw: Mapping[str, Any]) -> tuple[str, ...]:
+        """Prefixes of PyTorch parameter names this kind has that Keras's layer does not
+        (the referee drops them from the counted parameters under the ``keras`` recurrent
+        bias convention)."""
+        return ()
 
 
 def dims_text(shape: Shape) -> str:

@@ -14,7 +14,7 @@ import sympy as sp
 from derivations.answers import Answer, Role, Step
 from derivations.fields import Text
 from derivations.formula import Formula
-from derivations.layers import Count, LayerResult
+from derivations.layers import Count, LayerResult, Windowed
 from derivations.network import Analysis, Row
 from derivations.questions.base import (
     Context,
@@ -28,6 +28,7 @@ from derivations.questions.base import (
 ROLES: dict[Count, Role] = {
     Count.WEIGHTS: "params",
     Count.BIASES: "biases",
+    Count.RECURRENT_BIASES: "biases",
     Count.SCALES: "params",
     Count.SHIFTS: "biases",
     Count.RUNNING_MEANS: "buffers",
@@ -132,6 +133,11 @@ class Params(QuestionKind):
             "depth × number of filters, independent of the input's height and width; pooling and "
             "concatenation have none."
         )
+        if not any(isinstance(res.layer, Windowed) for _, res in chosen):
+            bias = analysis.conventions.bias
+            why = " ".join(
+                res.layer.param_reason(res, res.layer.counts_bias(bias)) for _, res in chosen
+            )
         return Answer(
             "params",
             summed.value,

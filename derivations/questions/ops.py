@@ -13,7 +13,7 @@ import sympy as sp
 from derivations.answers import Answer, Step
 from derivations.fields import Text
 from derivations.formula import Formula
-from derivations.layers import Count, LayerResult
+from derivations.layers import Count, LayerResult, Windowed
 from derivations.network import Analysis, Row
 from derivations.questions.base import Context, QuestionKind, question_kind, selected, sum_formula
 
@@ -60,15 +60,24 @@ class Ops(QuestionKind):
         summed = sum_formula(
             "OPS", [r.label for r, _ in chosen], [analysis.ops(res) for _, res in chosen]
         )
+        own = [res.layer.ops_reason(res) for _, res in chosen]
         why = (
             "Each output value of a convolution is a dot product of a kernel-height × "
             "kernel-width × input-depth window with one filter, one multiply-accumulate per "
             "window element, for each of the output's height × width × depth outputs."
+            if any(isinstance(res.layer, Windowed) for _, res in chosen)
+            else ""
         )
         if analysis.conventions.pool_ops == "window" and any(
             Count.WINDOW_OPS in res.counts for _, res in chosen
         ):
             why += " A pooling output looks at window height × width inputs: one operation each."
+        why = " ".join([why.strip(), *(r for r in own if r)]).strip() or (
+            "Each output is a dot product of weights with inputs: one multiply-accumulate per "
+            "weight it uses."
+            if chosen
+            else "None of these layers multiplies anything: no multiply-accumulates."
+        )
         return Answer(
             "ops",
             summed.value,

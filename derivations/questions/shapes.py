@@ -14,9 +14,9 @@ import sympy as sp
 from derivations.answers import Answer, Step, Table, module_graph
 from derivations.fields import Text
 from derivations.formula import Formula
-from derivations.layers import Count, LayerResult
+from derivations.layers import Count, LayerResult, Windowed
 from derivations.layers.window import H_OUT, W_OUT
-from derivations.network import JoinResult
+from derivations.network import Analysis, JoinResult
 from derivations.questions.base import Context, QuestionKind, question_kind
 from derivations.questions.counts import ROLES
 from derivations.shapes import Shape
@@ -77,8 +77,20 @@ def _equal_chain(items: list[sp.Expr]) -> sp.Expr:
     return out
 
 
-def _weights_and_biases(result: LayerResult) -> sp.Expr:
-    return result.count(Count.WEIGHTS) + result.count(Count.BIASES)
+def _weights_and_biases(analysis: Analysis, result: LayerResult) -> sp.Expr:
+    """Weights and every bias count the conventions would sum (a recurrent layer's second
+    vector only under ``recurrent_bias: pytorch``)."""
+    biases = [result.count(c) for c in result.layer.bias_counts(analysis.conventions)]
+    return result.count(Count.WEIGHTS) + sp.Add(*biases)
+
+
+def _without_windows(analysis: Analysis, results: list[LayerResult]) -> str | None:
+    """For a network without a convolution or pooling layer (a sequence network, say), the
+    layers in the key's own words instead of the strided-window rule; None otherwise."""
+    if any(isinstance(r.layer, Windowed) for r in results):
+        return None
+    phrases = list(dict.fromkeys(r.layer.phrase(r) for r in results))
+    return "The layers: " + "; ".join(phrases) + "."
 
 
 @question_kind
@@ -106,7 +118,7 @@ class ShapeTable(QuestionKind):
                 result.out_shape,
             ]
             cells += (
-                [result.count(Count.WEIGHTS), _weights_and_biases(result)]
+                [result.count(Count.WEIGHTS), _weights_and_biases(analysis, result)]
                 if both
                 else [analysis.params(result)]
             )
@@ -129,7 +141,7 @@ class ShapeTable(QuestionKind):
         total_row += (
             (
                 sp.Add(*[r.count(Count.WEIGHTS) for r in results]),
-                sp.Add(*[_weights_and_biases(r) for r in results]),
+                sp.Add(*[_weights_and_biases(analysis, r) for r in results]),
             )
             if both
             else (sp.Add(*[analysis.params(r) for r in results]),)
@@ -141,6 +153,9 @@ class ShapeTable(QuestionKind):
             "kernel height × width × input depth × filters per convolution, inputs × units per "
             "fully connected layer, none for pooling."
         )
+        own = _without_windows(analysis, results)
+        if own:
+            why = own + " Each row's parameters are worked out below."
         table = Table(tuple(columns), tuple(rows), tuple(notes), total_row)
         return Answer(
             "shape_table", analysis.output, "shape", why, tuple(steps), table, headline=False
@@ -172,6 +187,9 @@ class OutputShapes(QuestionKind):
         if any(isinstance(r.result, JoinResult) for r in analysis.rows):
             why += ", and a concatenation adds up its branches' depths"
         why += "."
+        own = _without_windows(analysis, [r for _, r in analysis.layers()])
+        if own:
+            why = own
         return Answer(
             "output_shapes",
             analysis.output,

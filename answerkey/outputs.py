@@ -233,8 +233,3 @@ def output_name(stem: str) -> str:
     """A spec's file stem as a folder name: ``build/<name>``."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")
     return name or "spec"
-
-
-def owned(folder: Path) -> bool:
-    """Whether ``folder`` carries answerkey's marker."""
-    return (folder / MARKER).is_file()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from answerkey.build import default_outdir
-from answerkey.compile import compile_pdf
+from answerkey.compile import compile_all
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.latex import Tex, escape
 from answerkey.load import load_spec
@@ -145,5 +145,5 @@ def write_slides(
     with OutputFolder(outdir or default_outdir(spec), "slides", force, [spec]) as out:
         (out.stage / "slides.tex").write_text(text, encoding="utf-8")
         if pdf:
-            compile_pdf(out.stage / "slides.tex")
+            compile_all([out.stage / "slides.tex"])  # in a worker: a signal stops it whole
         return out.commit(names)

@@ -19,7 +19,7 @@ import jinja2
 
 from answerkey.batch import split_pages
 from answerkey.build import default_outdir
-from answerkey.compile import compile_pdf
+from answerkey.compile import compile_all
 from answerkey.derive import Key, KeyedPart, derive
 from answerkey.errors import AnswerkeyError, UsageError
 from answerkey.figures import figure_kind
@@ -200,7 +200,7 @@ def write_snippets(
             doc = document(snippets)
             (work / "all-snippets.tex").write_text(doc, encoding="utf-8")
             pdfs = split_pages(
-                compile_pdf(work / "all-snippets.tex", reads_aux=False),
+                compile_all([work / "all-snippets.tex"], reads_aux=False)[0],
                 [work / f"{s.name}.pdf" for s in snippets],
             )
             with ThreadPoolExecutor() as pool:

@@ -157,3 +157,21 @@ def test_eight_concurrent_builds_into_one_folder(tmp_path: Path) -> None:
         "key.tex",
         "questions.tex",
     ]
+
+
+def test_a_signal_during_the_moves_waits_for_them(tmp_path: Path) -> None:
+    """SIGTERM while a run moves its files into place: every file is moved, then the run
+    stops (143), so an output folder never holds half of one run and half of another."""
+    import signal as sig
+
+    from answerkey.interrupt import Interrupted, deferred
+
+    before = sig.getsignal(sig.SIGTERM)
+    moved = []
+    with pytest.raises(Interrupted) as err, deferred():
+        os.kill(os.getpid(), sig.SIGTERM)
+        for name in ("a", "b", "c"):
+            (tmp_path / name).write_text(name)
+            moved.append(name)
+    assert moved == ["a", "b", "c"] and err.value.exit_code == 143
+    assert sig.getsignal(sig.SIGTERM) == before

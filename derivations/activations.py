@@ -53,6 +53,13 @@ class ActivationFunction:
     torch: Callable[[Any], Any]
     latex: str
     cite: str | None = None
+    prose: str | None = None
+    """How a sentence names it (``ReLU``); the spec's name when None."""
+
+    @property
+    def spoken(self) -> str:
+        """The activation's name in the key's prose."""
+        return self.prose or self.name
 
     @property
     def elementwise(self) -> bool:
@@ -89,6 +96,7 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
             lambda z, a: DiagMatrix(ElementwiseApplyFunction(sp.Lambda(T, Positive(T)), z)),
             lambda nn: nn.ReLU(),
             r"\operatorname{ReLU}",
+            prose="ReLU",
         ),
         ActivationFunction(
             "relu6",

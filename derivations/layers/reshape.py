@@ -98,7 +98,8 @@ class Activation(LayerKind):
         return LayerResult(self, shape, shape)
 
     def phrase(self, result: LayerResult) -> str:
-        return f"a {self.function} activation → {dims_text(result.out_shape)}"
+        """``a ReLU activation → 56 × 56 × 64``: the function the spec names, in prose."""
+        return f"a {ACTIVATIONS[self.function].spoken} activation → {dims_text(result.out_shape)}"
 
     torch_types: ClassVar[tuple[str, ...]] = (
         "Identity",

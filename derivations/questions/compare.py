@@ -15,7 +15,7 @@ from derivations.answers import Also, Answer, Table
 from derivations.fields import Text
 from derivations.formula import is_concrete
 from derivations.network import Analysis
-from derivations.questions._structure import and_list, reductions
+from derivations.questions._structure import and_list, reductions, sentence
 from derivations.questions.base import Context, QuestionKind, question_kind
 from derivations.questions.counts import total_params_sum
 from derivations.questions.ops import total_ops
@@ -78,7 +78,7 @@ class Compare(QuestionKind):
                 ("ratio (first / second)", ratio_p, ratio_o),
             ),
         )
-        why = (
+        why = sentence(
             f"{a} has {sp.Float(ratio_p, 3)} times the parameters and {sp.Float(ratio_o, 3)} "
             f"times the operations of {b}. "
         )

@@ -41,13 +41,15 @@ def _activation_text(layers: list[tuple[Row, LayerResult]]) -> str:
     """How the layers' activations read in a sentence, from the layers themselves."""
     names = [res.layer.applied for _, res in layers]
     if len(set(names)) > 1:
-        each = ", ".join(f"{row.label}: {res.layer.applied}" for row, res in layers)
+        each = ", ".join(
+            f"{row.label}: {ACTIVATIONS[res.layer.applied].spoken}" for row, res in layers
+        )
         return f"applies its activation ({each})"
     if names[0] == "identity":
         return "applies no activation"
     if ACTIVATIONS[names[0]].elementwise:
-        return f"applies {names[0]} element-wise"
-    return f"applies {names[0]} to the whole vector"
+        return f"applies {ACTIVATIONS[names[0]].spoken} element-wise"
+    return f"applies {ACTIVATIONS[names[0]].spoken} to the whole vector"
 
 
 def network_equation(analysis: Analysis) -> Answer:

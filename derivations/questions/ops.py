@@ -6,6 +6,7 @@ window operations if counted): :meth:`~derivations.conventions.Conventions.op_te
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import sympy as sp
@@ -15,6 +16,7 @@ from derivations.fields import Text
 from derivations.formula import Formula
 from derivations.layers import Count, LayerResult, Windowed
 from derivations.network import Analysis, Row
+from derivations.questions._structure import joins, whole
 from derivations.questions.base import Context, QuestionKind, question_kind, selected, sum_formula
 
 
@@ -30,8 +32,27 @@ def ops_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]:
     return steps
 
 
-def ops_unit(analysis: Analysis) -> str:
-    return "FLOPs" if analysis.conventions.ops == "flop" else "operations (MACs)"
+def ops_unit(analysis: Analysis, results: Sequence[LayerResult] | None = None) -> str:
+    """The unit of a sum of operations, by what it holds: ``operations (MACs)`` (or
+    ``FLOPs``) when only multiply-accumulates are summed, ``operations`` when pooling
+    window operations are added to them (or are all there is)."""
+    chosen = [res for _, res in analysis.layers()] if results is None else list(results)
+    conv = analysis.conventions
+    held = {c for res in chosen for c, f in conv.op_terms(res) if f.value != 0}
+    if held - {Count.MACS}:
+        return "operations"
+    return "FLOPs" if conv.ops == "flop" else "operations (MACs)"
+
+
+def _cost_reason(analysis: Analysis) -> str:
+    """Why the total is the sum of the layers: and what the joins cost, by what they do."""
+    text = f"The {whole(analysis)}'s cost is the sum of its layers' operations"
+    kinds = {block.join for block in joins(analysis)}
+    if "concat" in kinds:
+        text += "; concatenation only stacks the branches' outputs and costs none"
+    if "add" in kinds:
+        text += "; the element-wise addition that joins the branches is not counted"
+    return text + "."
 
 
 def total_ops(analysis: Analysis) -> Answer:
@@ -40,8 +61,8 @@ def total_ops(analysis: Analysis) -> Answer:
     summed = sum_formula(
         "OPS", [r.label for r, _ in counted], [analysis.ops(res) for _, res in counted]
     )
-    why = "The module's cost is the sum of its layers' operations; concatenation costs none."
-    return Answer("total_ops", summed.value, ops_unit(analysis), why, (Step("Total", summed),))
+    unit = ops_unit(analysis, [res for _, res in counted])
+    return Answer("total_ops", summed.value, unit, _cost_reason(analysis), (Step("Total", summed),))
 
 
 @question_kind
@@ -81,7 +102,7 @@ class Ops(QuestionKind):
         return Answer(
             "ops",
             summed.value,
-            ops_unit(analysis),
+            ops_unit(analysis, [res for _, res in chosen]),
             why,
             tuple(steps),
             step_columns=True,

@@ -16,6 +16,7 @@ from answerkey.jsonout import dumps
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder, output_name
 from answerkey.render import render
+from answerkey.texlog import box_report
 from answerkey.tools import require_tex
 
 
@@ -23,6 +24,8 @@ from answerkey.tools import require_tex
 class BuildResult:
     directory: Path
     files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """Located overfull boxes (answerkey.texlog), printed by the command line."""
 
 
 def default_outdir(spec: Path) -> Path:
@@ -30,13 +33,19 @@ def default_outdir(spec: Path) -> Path:
 
 
 def build(
-    spec: Path, outdir: Path | None = None, pdf: bool = True, force: bool = False
+    spec: Path,
+    outdir: Path | None = None,
+    pdf: bool = True,
+    force: bool = False,
+    *,
+    strict: bool = False,
 ) -> BuildResult:
     """Write ``questions``/``key`` (``.tex`` and ``.pdf``) and ``answers.json`` for ``spec``.
 
     Raises :class:`SpecError` (bad spec), :class:`ToolMissing` (no latexmk, with ``pdf``),
-    :class:`OutputError` (unusable ``outdir``) or :class:`CompileError`; nothing is written
-    into ``outdir`` unless the whole build succeeds.
+    :class:`OutputError` (unusable ``outdir``) or :class:`CompileError` (also, with
+    ``strict``, for a box that overfills by more than 1 pt); nothing is written into
+    ``outdir`` unless the whole build succeeds.
     """
     loaded = load_spec(spec)
     if pdf:
@@ -44,13 +53,16 @@ def build(
     key = derive(loaded)
     rendered = render(key)
     names = ["questions.tex", "key.tex", "answers.json"]
+    warnings: tuple[str, ...] = ()
     with OutputFolder(outdir or default_outdir(spec), "build", force, [spec]) as out:
         work = out.stage
         (work / "questions.tex").write_text(rendered.questions, encoding="utf-8")
         (work / "key.tex").write_text(rendered.key, encoding="utf-8")
         (work / "answers.json").write_text(dumps(key), encoding="utf-8")
         if pdf:
-            compile_all([work / "questions.tex", work / "key.tex"], reads_aux=False)
+            texs = [work / "questions.tex", work / "key.tex"]
+            compile_all(texs, reads_aux=False)
+            warnings = box_report(texs, strict)
             names += ["questions.pdf", "key.pdf"]
         out.commit(sorted(names))
-    return BuildResult(out.target, tuple(sorted(names)))
+    return BuildResult(out.target, tuple(sorted(names)), warnings)

@@ -130,16 +130,31 @@ def derive(spec: Path) -> None:
     click.echo(dumps(derive_key(load_spec(spec))), nl=False)
 
 
+STRICT = click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 3 (writing nothing) if a box overfills the page by more than 1 pt.",
+)
+
+
+def warn(lines: tuple[str, ...]) -> None:
+    """Each located warning (an overfull box) on stderr, the generated line under it."""
+    for line in lines:
+        click.echo(f"answerkey: warning: {one_line(line, keep_newlines=True)}", err=True)
+
+
 @main.command()
 @SPEC
 @outdir_option("build/<spec name>")
 @no_pdf_option("the .tex and JSON")
+@STRICT
 @FORCE
-def build(spec: Path, outdir: Path | None, no_pdf: bool, force: bool) -> None:
+def build(spec: Path, outdir: Path | None, no_pdf: bool, strict: bool, force: bool) -> None:
     """Write the question sheet and answer key (.tex, .pdf) and answers.json for SPEC."""
     from answerkey.build import build as run_build
 
-    result = run_build(spec, outdir, pdf=not no_pdf, force=force)
+    result = run_build(spec, outdir, pdf=not no_pdf, force=force, strict=strict)
+    warn(result.warnings)
     for name in result.files:
         click.echo(result.directory / name)
 

@@ -56,6 +56,7 @@ def tex_env() -> dict[str, str]:
             "FORCE_SOURCE_DATE": "1",
             "TZ": "UTC",
             "LC_ALL": "C",
+            "max_print_line": "100000",  # one message per log line: answerkey.texlog reads it
         }
     )
     return env

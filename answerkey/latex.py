@@ -438,8 +438,8 @@ def tex(expr: Any, decimals: int | None = None) -> Tex:
 
 
 def number(value: int) -> Tex:
-    """An integer grouped by thousands (siunitx)."""
-    return Tex(rf"\num{{{value}}}" if abs(value) >= 10000 else str(value))
+    """An integer grouped by thousands from four digits on (siunitx: ``3,456``)."""
+    return Tex(rf"\num{{{value}}}" if abs(value) >= 1000 else str(value))
 
 
 def substitution(formula: Formula) -> Tex:

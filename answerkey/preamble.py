@@ -45,6 +45,32 @@ TABLE = (Tex(r"\usepackage{booktabs}"),)
 FIT = (Tex(r"\usepackage{adjustbox}"),)
 """The slides' wrapper that scales a table or a figure to the frame."""
 
+LAYOUT = (
+    *FIT,
+    Tex(r"\newsavebox\akbox"),
+    Tex(
+        r"\newcommand\akfit[1]{\sbox\akbox{#1}\ifdim\wd\akbox>\linewidth"
+        r"\resizebox{\linewidth}{!}{\usebox\akbox}\else\usebox\akbox\fi}"
+    ),
+    Tex(
+        r"\newcommand\akchain[2]{\sbox\akbox{$\displaystyle #1$}\ifdim\wd\akbox>\linewidth"
+        r"\[\akfit{$\displaystyle\begin{aligned}#2\end{aligned}$}\]\else\[\usebox\akbox\]\fi}"
+    ),
+    Tex(
+        r"\newcommand\akrows[2]{\sbox\akbox{$\displaystyle\begin{alignedat}{3}#1\end{alignedat}$}"
+        r"\ifdim\wd\akbox>\linewidth"
+        r"\[\akfit{$\displaystyle\begin{alignedat}{3}#2\end{alignedat}$}\]"
+        r"\else\[\usebox\akbox\]\fi}"
+    ),
+    Tex(r"\newenvironment{akcenter}{\par\nobreak\smallskip\centering}{\par\smallskip}"),
+)
+"""Layout decided by measuring, in TeX: ``\\akchain{one line}{rows}`` sets a chain of working
+on one line when it fits the line and otherwise as rows broken before its relation signs;
+``\\akrows{rows}{split rows}`` does the same for a block of labelled rows; ``\\akfit``
+shrinks what is still wider than the line (a table, a figure, a row) to the line's width, and
+leaves anything narrower alone. ``akcenter`` centres a table or figure and never lets a page
+end just before it (after a "Solution." title or a label)."""
+
 
 def answer_packages(answer: Answer) -> tuple[Tex, ...]:
     """The packages the fragments of one answer need (its table, its figure)."""

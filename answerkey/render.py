@@ -25,6 +25,7 @@ from answerkey.latex import Tex, chain_parts, escape, shape_tex, step_tex, tex
 from answerkey.preamble import (
     FONTS,
     GRADE_TABLE,
+    LAYOUT,
     MATH,
     PAGE,
     TEXT,
@@ -40,12 +41,17 @@ TAIL = (
     Tex(r"\addpoints"),
     Tex(r"\renewcommand{\solutiontitle}{\noindent\textbf{Solution.}\enspace}"),
     Tex(r"\unframedsolutions"),
+    # Unframed, a solution needs no box: set on the page, it breaks like any text (a table
+    # or a figure moves whole to the next page; a title or label is kept with what follows),
+    # where the class's framed box would overfill a page with a block it cannot split.
+    Tex(
+        r"\renewenvironment{TheSolution}{\par\vspace{\parskip}\leftskip=0pt\rightskip=0pt"
+        r"\solutiontitle\ignorespaces}{\unskip\par}"
+    ),
     Tex(r"\pointsinrightmargin"),
     Tex(r"\bracketedpoints"),
-    Tex(r"\allowdisplaybreaks"),
 )
 
-ONE_LINE = 95  # characters of LaTeX that fit one display line comfortably
 TERMS_PER_LINE = 4
 COMPACT_WIDTH = 100
 """Visible characters (:func:`visible_width`) a label and its working may take as one row of
@@ -119,29 +125,48 @@ def declarations(steps: tuple[Step, ...]) -> tuple[list[Step], Tex | None]:
 
 
 def step_view(step: Step) -> dict[str, Any]:
-    lines = sum_lines(step)
-    if lines is None:
-        single = step_tex(step)
-        parts = chain_parts(step.formula)
-        if len(single) <= ONE_LINE or len(parts) < 3 or step.shape:
-            lines = [single]
-        else:
-            lines = [Tex(f"{parts[0]} &= {parts[1]}")] + [Tex(f"&= {p}") for p in parts[2:]]
+    """One step: its label, cite and note, and its working as ``lines`` (a long sum: several
+    aligned lines) or as a chain that TeX sets on one line when it fits (``chain``) and
+    otherwise broken before each relation sign (``rows``: see ``\\akchain``)."""
+    single = step_tex(step)
+    lines = sum_lines(step) or [single]
+    parts = chain_parts(step.formula)
+    rows = single
+    if len(parts) >= 3 and not step.shape:
+        rows = Tex(" \\\\ ".join([f"{parts[0]} &= {parts[1]}", *(f"&= {p}" for p in parts[2:])]))
     return {
         "label": escape(step.label),
         "cite": escape(step.cite) if step.cite else None,
         "note": escape(step.note) if step.note else None,
         "lines": lines,
         "line_blocks": _blocks(lines),
+        "chain": single,
+        "rows": rows,
     }
 
 
 def _row_view(step: Step) -> dict[str, Tex]:
-    """A step as one row of an aligned block: label, working, note."""
+    """A step as one row of an aligned block (label, working, note), and as two rows when
+    the block is wider than the line: the general formula, then its values."""
+    working = step_tex(step)
+    parts = chain_parts(step.formula)
+    note = rf" &&\quad \text{{{escape(step.note)}}}" if step.note else ""
+    one = rf"&\text{{{escape(step.label)}}}\quad && {working}{note}"
+    two = one
+    if len(parts) >= 3 and not step.shape:
+        rest = " = ".join(parts[2:])
+        two = rf"&\text{{{escape(step.label)}}}\quad && {parts[0]} = {parts[1]}{note} \\" + (
+            f"\n  &&& \\qquad = {rest}"
+        )
+    return {"one": Tex(one), "two": Tex(two)}
+
+
+def rows_tex(rows: list[dict[str, Tex]]) -> dict[str, Tex]:
+    """The bodies of ``\\akrows``: one row per step, and two per step (one per source line:
+    TeX reads a line into a buffer of 200,000 characters)."""
     return {
-        "label": escape(step.label),
-        "working": step_tex(step),
-        "note": escape(step.note) if step.note else Tex(""),
+        "one": Tex(" \\\\\n  ".join(r["one"] for r in rows)),
+        "two": Tex(" \\\\\n  ".join(r["two"] for r in rows)),
     }
 
 
@@ -180,13 +205,25 @@ def _blocks(rows: list[Any]) -> list[list[Any]]:
     return [rows[i : i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
 
 
+def _heading(column: str) -> Tex:
+    """A bold column heading; one whose last words are in parentheses (``Params (with
+    biases)``) on two lines, so that a heading is not what makes a table too wide."""
+    if not column:
+        return Tex("")
+    head, paren, rest = column.partition(" (")
+    if not paren:
+        return Tex(rf"\textbf{{{escape(column)}}}")
+    lines = rf"{escape(head)}\\({escape(rest)}"
+    return Tex(rf"\textbf{{\begin{{tabular}}[b]{{@{{}}c@{{}}}}{lines}\end{{tabular}}}}")
+
+
 def _table_view(table: Table) -> dict[str, Any]:
     spec = "l" + "".join(
         "r" if i >= 4 or table.columns[0] == "" else "c" for i in range(1, len(table.columns))
     )
     view: dict[str, Any] = {
         "spec": Tex(spec),
-        "head": Tex(" & ".join(rf"\textbf{{{escape(c)}}}" if c else "" for c in table.columns)),
+        "head": Tex(" & ".join(_heading(c) for c in table.columns)),
         "rows": [Tex(" & ".join(_cell(c) for c in row)) for row in table.rows],
         "total": Tex(" & ".join(_cell(c) for c in table.total)) if table.total else None,
         "notes": [escape(n) for n in table.notes],
@@ -216,7 +253,9 @@ def answer_view(answer: Answer) -> dict[str, Any]:
     view: dict[str, Any] = {
         "view": "table" if answer.table else "steps",
         "steps": [step_view(s) for s in (sums if compact else steps)],
-        "row_blocks": _blocks([_row_view(s) for s in short] if compact else []),
+        "row_blocks": [
+            rows_tex(b) for b in _blocks([_row_view(s) for s in short] if compact else [])
+        ],
         "declared": declared,
         "explanation": escape(answer.explanation),
         "unit": escape(answer.unit) if answer.unit not in ("shape", "ratio") else Tex(""),
@@ -249,6 +288,7 @@ LEVELS = (Tex("part"), Tex("subpart"), Tex("subsubpart"))
 
 def _part_view(part: KeyedPart, depth: int = 0) -> dict[str, Any]:
     return {
+        "label": escape(part.label),
         "level": LEVELS[depth],
         "inner": LEVELS[min(depth + 1, len(LEVELS) - 1)],
         "points": part.spec.points,
@@ -286,7 +326,7 @@ def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool) -> list[Te
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
     views = (a for p in problems for a in _answer_views(p["parts"]))
     breaks = [SOLUTION_BREAK] if any(_long(a) for a in views) else []
-    return union(FONTS, PAGE, MATH, *used, GRADE_TABLE if grades else (), TAIL, breaks)
+    return union(FONTS, PAGE, MATH, LAYOUT, *used, GRADE_TABLE if grades else (), TAIL, breaks)
 
 
 def _printed_points(parts: tuple[KeyedPart, ...]) -> int:

@@ -12,6 +12,7 @@ from typing import Literal
 import sympy as sp
 
 from derivations.answers import Answer, Step
+from derivations.conventions import Costed
 from derivations.fields import Text
 from derivations.formula import Formula
 from derivations.layers import Count, LayerResult, Windowed
@@ -32,7 +33,7 @@ def ops_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]:
     return steps
 
 
-def ops_unit(analysis: Analysis, results: Sequence[LayerResult] | None = None) -> str:
+def ops_unit(analysis: Analysis, results: Sequence[Costed] | None = None) -> str:
     """The unit of a sum of operations, by what it holds: ``operations (MACs)`` (or
     ``FLOPs``) when only multiply-accumulates are summed, ``operations`` when pooling
     window operations are added to them (or are all there is)."""
@@ -50,8 +51,14 @@ def _cost_reason(analysis: Analysis) -> str:
     kinds = {block.join for block in joins(analysis)}
     if "concat" in kinds:
         text += "; concatenation only stacks the branches' outputs and costs none"
-    if "add" in kinds:
-        text += "; the element-wise addition that joins the branches is not counted"
+    for join, word in (("add", "addition"), ("multiply", "multiplication")):
+        if join in kinds:
+            counted = analysis.conventions.join_ops
+            text += (
+                f", and of the element-wise {word} that joins its branches"
+                if counted
+                else f"; the element-wise {word} that joins the branches is not counted"
+            )
     return text + "."
 
 

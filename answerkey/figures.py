@@ -64,12 +64,30 @@ def _label(name: str, result: LayerResult | JoinResult) -> Tex:
     return Tex(rf"{escape(name)}\\ \mbox{{${shape_tex(result.out_shape)}$}}")
 
 
-def module_graph(analysis: Analysis) -> dict[str, Any]:
-    """Node positions and arrows for every layer and join of ``analysis``.
+def _join_label(block: Parallel) -> str:
+    """The join box's words: its name, and what it does unless the name says it already
+    (``Concatenation (along depth)``, ``Add (element-wise)``, ``Merge (concatenated along
+    depth)``)."""
+    name = block.name.lower()
+    if block.join == "concat":
+        said = "concat" in name
+        return f"{block.name} ({'along depth' if said else 'concatenated along depth'})"
+    said = any(word in name for word in ("add", "sum", "plus", "+"))
+    return f"{block.name} ({'element-wise' if said else 'added element-wise'})"
+
+
+def module_graph(analysis: Analysis, sizes: bool = True) -> dict[str, Any]:
+    """Node positions and arrows for every layer and join of ``analysis``; with ``sizes``
+    False, each box shows only the layer's name (the question sheet: the output sizes are
+    the answer), the input keeping its given size.
 
     Branches are top-aligned, as in Szegedy et al.'s figure: each branch's last layer sits
     just under the join, so every arrow is vertical and none crosses a box.
     """
+
+    def label(name: str, result: LayerResult | JoinResult) -> Tex:
+        return _label(name, result) if sizes else escape(name)
+
     nodes: list[Node] = []
     edges: list[tuple[str, str]] = []
     net = analysis.network
@@ -99,7 +117,7 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
                             lid,
                             offset + i * COLUMN,
                             y + (start + j + 1) * ROW,
-                            _label(_name(layer), results[id(layer)].result),
+                            label(_name(layer), results[id(layer)].result),
                         )
                     )
                     edges.append((last, lid))
@@ -107,21 +125,12 @@ def module_graph(analysis: Analysis) -> dict[str, Any]:
                 ends.append(last)
             y += (depth + 1) * ROW
             join = results[id(node)].result
-            how = "concatenation" if node.join == "concat" else "sum"
-            nodes.append(
-                Node(
-                    nid,
-                    centre,
-                    y,
-                    Tex(rf"{escape(node.name)} ({how})\\ \mbox{{${shape_tex(join.out_shape)}$}}"),
-                    JOINBOX,
-                )
-            )
+            nodes.append(Node(nid, centre, y, label(_join_label(node), join), JOINBOX))
             wide.add(nid)
             edges.extend((e, nid) for e in ends)
         else:
             y += ROW
-            nodes.append(Node(nid, centre, y, _label(_name(node), results[id(node)].result)))
+            nodes.append(Node(nid, centre, y, label(_name(node), results[id(node)].result)))
             edges.append((prev, nid))
         prev = nid
     return {

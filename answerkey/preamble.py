@@ -45,13 +45,24 @@ TABLE = (Tex(r"\usepackage{booktabs}"),)
 FIT = (Tex(r"\usepackage{adjustbox}"),)
 """The slides' wrapper that scales a table or a figure to the frame."""
 
-LAYOUT = (
-    *FIT,
+FIT_BOX = (
+    Tex(r"\usepackage{graphicx}"),
     Tex(r"\newsavebox\akbox"),
     Tex(
         r"\newcommand\akfit[1]{\sbox\akbox{#1}\ifdim\wd\akbox>\linewidth"
         r"\resizebox{\linewidth}{!}{\usebox\akbox}\else\usebox\akbox\fi}"
     ),
+)
+"""``\\akfit{...}``: what is wider than the line (a table, a figure) shrunk to the line's
+width, measured in TeX; anything narrower is left alone."""
+
+CENTER = (
+    Tex(r"\newenvironment{akcenter}{\par\nobreak\smallskip\centering}{\par\smallskip}"),
+)
+"""``akcenter``: a centred table or figure that a page never ends just before (so a
+"Solution." title, a label or a question stays with it)."""
+
+CHAINS = (
     Tex(
         r"\newcommand\akchain[2]{\sbox\akbox{$\displaystyle #1$}\ifdim\wd\akbox>\linewidth"
         r"\[\akfit{$\displaystyle\begin{aligned}#2\end{aligned}$}\]\else\[\usebox\akbox\]\fi}"
@@ -62,14 +73,22 @@ LAYOUT = (
         r"\[\akfit{$\displaystyle\begin{alignedat}{3}#2\end{alignedat}$}\]"
         r"\else\[\usebox\akbox\]\fi}"
     ),
-    Tex(r"\newenvironment{akcenter}{\par\nobreak\smallskip\centering}{\par\smallskip}"),
 )
-"""Layout decided by measuring, in TeX: ``\\akchain{one line}{rows}`` sets a chain of working
-on one line when it fits the line and otherwise as rows broken before its relation signs;
-``\\akrows{rows}{split rows}`` does the same for a block of labelled rows; ``\\akfit``
-shrinks what is still wider than the line (a table, a figure, a row) to the line's width, and
-leaves anything narrower alone. ``akcenter`` centres a table or figure and never lets a page
-end just before it (after a "Solution." title or a label)."""
+"""``\\akchain{one line}{rows}`` sets a chain of working on one line when it fits the line,
+and otherwise as rows broken before its relation signs; ``\\akrows{rows}{split rows}`` does
+the same for a block of labelled rows. Decided by measuring in TeX, not by counting
+characters; what is still too wide is shrunk (``\\akfit``)."""
+
+LAYOUT = (*FIT_BOX, *CENTER, *CHAINS)
+"""The layout macros of the key, the slides and the snippets."""
+
+SHEET = (Tex(r"\csname @beginparpenalty\endcsname=10000"), *CENTER)
+"""The question sheet's: a question and its answer space on the same page (no page break
+where a list of parts begins, nor in a question's text, nor before its space: TeX's page
+builder moves them together)."""
+
+BLANK_TABLE = (Tex(r"\usepackage{tabularx}"),)
+"""An empty table to fill in spans the line, its blank columns sharing the width."""
 
 
 def answer_packages(answer: Answer) -> tuple[Tex, ...]:

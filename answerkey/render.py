@@ -20,20 +20,32 @@ import sympy as sp
 
 import templates
 from answerkey.derive import Key, KeyedPart
-from answerkey.figures import figure_kind
+from answerkey.figures import TIKZ, figure_kind
 from answerkey.latex import Tex, chain_parts, escape, shape_tex, step_tex, tex
 from answerkey.preamble import (
+    BLANK_TABLE,
+    FIT_BOX,
     FONTS,
     GRADE_TABLE,
     LAYOUT,
     MATH,
     PAGE,
+    SHEET,
     TEXT,
     answer_packages,
     union,
 )
 from answerkey.prose import to_tex
-from derivations.answers import Answer, Cell, Step, Table
+from answerkey.sheet import (
+    cell_tex,
+    figure_views,
+    grade_table,
+    heading_tex,
+    marks,
+    space_view,
+)
+from answerkey.spec import LoadedProblem
+from derivations.answers import Answer, Step, Table
 from derivations.shapes import Shape
 
 TAIL = (
@@ -170,19 +182,6 @@ def rows_tex(rows: list[dict[str, Tex]]) -> dict[str, Tex]:
     }
 
 
-def _cell(cell: Cell) -> Tex:
-    if cell is None:
-        return Tex("")
-    if isinstance(cell, str):
-        return escape(cell)
-    if isinstance(cell, Shape):
-        return Tex(f"${shape_tex(cell)}$")
-    value = sp.sympify(cell)
-    if value.is_Rational and not value.is_Integer:
-        return Tex(rf"$\approx {float(value):.3g}$")
-    return Tex(f"${tex(value)}$")
-
-
 TABLE_ROWS = 20
 """Rows per tabular (and per aligned block of working): a longer table is set as several, the
 head repeated on each, so that it breaks across pages (longtable would need a second LaTeX
@@ -205,27 +204,15 @@ def _blocks(rows: list[Any]) -> list[list[Any]]:
     return [rows[i : i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
 
 
-def _heading(column: str) -> Tex:
-    """A bold column heading; one whose last words are in parentheses (``Params (with
-    biases)``) on two lines, so that a heading is not what makes a table too wide."""
-    if not column:
-        return Tex("")
-    head, paren, rest = column.partition(" (")
-    if not paren:
-        return Tex(rf"\textbf{{{escape(column)}}}")
-    lines = rf"{escape(head)}\\({escape(rest)}"
-    return Tex(rf"\textbf{{\begin{{tabular}}[b]{{@{{}}c@{{}}}}{lines}\end{{tabular}}}}")
-
-
 def _table_view(table: Table) -> dict[str, Any]:
     spec = "l" + "".join(
         "r" if i >= 4 or table.columns[0] == "" else "c" for i in range(1, len(table.columns))
     )
     view: dict[str, Any] = {
         "spec": Tex(spec),
-        "head": Tex(" & ".join(_heading(c) for c in table.columns)),
-        "rows": [Tex(" & ".join(_cell(c) for c in row)) for row in table.rows],
-        "total": Tex(" & ".join(_cell(c) for c in table.total)) if table.total else None,
+        "head": Tex(" & ".join(heading_tex(c) for c in table.columns)),
+        "rows": [Tex(" & ".join(cell_tex(c) for c in row)) for row in table.rows],
+        "total": Tex(" & ".join(cell_tex(c) for c in table.total)) if table.total else None,
         "notes": [escape(n) for n in table.notes],
     }
     rows = view["rows"]
@@ -275,18 +262,11 @@ def answer_view(answer: Answer) -> dict[str, Any]:
     return view
 
 
-def _box(points: int | None, answers: tuple[Answer, ...]) -> Tex:
-    height = 2.5 + 0.8 * (points or 2)
-    if any(a.table is not None for a in answers):
-        height = max(height, 9.0)
-    return Tex(f"{min(height, 12.0):.1f}cm")
-
-
 LEVELS = (Tex("part"), Tex("subpart"), Tex("subsubpart"))
 """The exam class's three levels of parts (a spec may not nest deeper: spec.validate)."""
 
 
-def _part_view(part: KeyedPart, depth: int = 0) -> dict[str, Any]:
+def _part_view(part: KeyedPart, problem: LoadedProblem, depth: int = 0) -> dict[str, Any]:
     return {
         "label": escape(part.label),
         "level": LEVELS[depth],
@@ -295,8 +275,10 @@ def _part_view(part: KeyedPart, depth: int = 0) -> dict[str, Any]:
         "text": escape(part.spec.text),
         "note": escape(part.spec.note) if part.spec.note else None,
         "answers": [answer_view(a) for a in part.answers],
-        "box": _box(part.spec.points, part.answers),
-        "subparts": [_part_view(p, depth + 1) for p in part.subparts],
+        "space": space_view(part),
+        "figures": figure_views(part.spec.figures, problem),
+        **marks(part.spec.bonus, part.spec.graduate),
+        "subparts": [_part_view(p, problem, depth + 1) for p in part.subparts],
         "rubric": [(Tex(f"{c.points:g}"), escape(c.text)) for c in part.spec.rubric or ()],
     }
 
@@ -320,28 +302,39 @@ def _answer_views(parts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _answer_views(part["subparts"])
 
 
+def _parts(parts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for part in parts:
+        yield part
+        yield from _parts(part["subparts"])
+
+
 def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool) -> list[Tex]:
     """Fonts, page and math, the packages of every fragment the key uses, then the exam
     class's settings (and ``\\solutionbreak`` where an answer is long)."""
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
     views = (a for p in problems for a in _answer_views(p["parts"]))
     breaks = [SOLUTION_BREAK] if any(_long(a) for a in views) else []
-    return union(FONTS, PAGE, MATH, LAYOUT, *used, GRADE_TABLE if grades else (), TAIL, breaks)
+    figures = TIKZ if _has_figures(problems) else ()
+    grade = GRADE_TABLE if grades else ()
+    return union(FONTS, PAGE, MATH, LAYOUT, *used, figures, grade, TAIL, breaks)
 
 
-def _printed_points(parts: tuple[KeyedPart, ...]) -> int:
-    """The points the exam class counts for these parts: each ``\\part[n]`` and
-    ``\\subpart[n]`` printed."""
-    return sum((p.spec.points or 0) + _printed_points(p.subparts) for p in parts)
+def _has_figures(problems: list[dict[str, Any]]) -> bool:
+    return any(p["figures"] for p in problems) or any(
+        part["figures"] for p in problems for part in _parts(p["parts"])
+    )
 
 
-def grade_table(key: Key) -> list[tuple[Tex, int]]:
-    """The rows of the exam class's ``\\gradetable[v][questions]``: each problem's title and
-    points, then ``Total:``; empty when no problem has points (the class prints no table)."""
-    if not any(p.points for p in key.problems):
-        return []
-    rows = [(escape(p.loaded.spec.title), _printed_points(p.parts)) for p in key.problems]
-    return [*rows, (Tex("Total:"), sum(points for _, points in rows))]
+def _sheet_preamble(problems: list[dict[str, Any]], grades: bool) -> list[Tex]:
+    """The question sheet prints no answer: fonts, page, the symbols of escaped text, its
+    answer spaces, and only the figures and empty tables it shows."""
+    figures = (*FIT_BOX, *TIKZ) if _has_figures(problems) else ()
+    tables = any(
+        part["space"]["table"] is not None for p in problems for part in _parts(p["parts"])
+    )
+    blank = BLANK_TABLE if tables else ()
+    grade = GRADE_TABLE if grades else ()
+    return union(FONTS, PAGE, TEXT, SHEET, figures, blank, grade, TAIL)
 
 
 def render(
@@ -354,6 +347,7 @@ def render(
     problems = []
     for p in key.problems:
         own = p.loaded.conventions
+        parts = [_part_view(part, p.loaded) for part in p.parts]
         problems.append(
             {
                 "title": escape(p.loaded.spec.title),
@@ -362,7 +356,9 @@ def render(
                 "conventions": Tex(" ".join(escape(c) for c in own.describe()))
                 if own != base_conventions
                 else None,
-                "parts": [_part_view(part) for part in p.parts],
+                "parts": parts,
+                "figures": figure_views(p.loaded.spec.figures, p.loaded),
+                **marks(p.loaded.spec.bonus, p.loaded.spec.graduate),
             }
         )
     table = grade_table(key)
@@ -371,16 +367,17 @@ def render(
         "course": escape(spec.course or ""),
         "date": escape(spec.date) if spec.date else None,
         "instructions": escape(spec.instructions) if spec.instructions else None,
+        "note": escape(spec.note) if spec.note else None,
         "conventions": [escape(c) for c in base_conventions.describe()],
         "problems": problems,
         "preamble": _preamble(key, problems, bool(table)),
         "grade_table": table,
+        "bonus_column": any(row[2] for row in table),
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,
     }
     doc = environment().get_template("document.tex.j2")
-    grades = GRADE_TABLE if context["grade_table"] else ()
-    sheet = {**context, "preamble": union(FONTS, PAGE, TEXT, grades, TAIL)}  # it prints no answer
+    sheet = {**context, "preamble": _sheet_preamble(problems, bool(table))}
     return Rendered(
         questions=doc.render(answers=False, header=Tex("Questions"), **sheet),
         key=doc.render(answers=True, header=Tex("Answer key"), **context),

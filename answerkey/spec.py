@@ -8,6 +8,7 @@ file, and drawing a variant's values first, is :mod:`answerkey.load`'s job.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
@@ -27,6 +28,7 @@ from answerkey.prose import Span, split
 from answerkey.spec_network import NetworkSpec
 from answerkey.spec_questions import AnyQuestion, Context
 from answerkey.spec_rubric import Criterion, Rubric, check_total
+from answerkey.spec_sheet import FigureSpec, SpaceSpec
 from answerkey.yamlpos import Loc, Located, dotted
 from derivations.conventions import Conventions
 from derivations.fields import Paragraph, Positive, Strict, Text, fail, paragraph
@@ -59,7 +61,9 @@ Prose = Annotated[tuple[Span, ...], PlainValidator(lambda value: split(paragraph
 
 
 class PartSpec(Strict):
-    """One lettered part. ``ask`` is a question kind, a mapping, or a list of them."""
+    """One lettered part. ``ask`` is a question kind, a mapping, or a list of them; ``space``
+    the room the question sheet leaves (:class:`~answerkey.spec_sheet.SpaceSpec`); ``bonus``
+    makes its points bonus points; ``graduate`` marks it for graduate students only."""
 
     id: Text
     points: Positive | None = None
@@ -69,6 +73,10 @@ class PartSpec(Strict):
     subparts: list[PartSpec] = Field(default_factory=list)
     rubric: Rubric | None = None  # criteria with points: printed, and marked by answerkey grade
     answer: Prose | None = None  # the instructor's answer, printed in the key (answerkey.prose)
+    space: SpaceSpec | None = None
+    figures: list[FigureSpec] = Field(default_factory=list)
+    bonus: bool = False
+    graduate: bool = False
 
     @field_validator("ask", mode="before")
     @classmethod
@@ -87,10 +95,22 @@ class PartSpec(Strict):
 
     @property
     def total_points(self) -> int | None:
+        """The part's points, bonus points not included (None if it has none)."""
+        if self.bonus:
+            return None
         if self.points is not None:
             return self.points
         sub = [p.total_points for p in self.subparts]
         return sum(p for p in sub if p) if any(sub) else None
+
+    @property
+    def bonus_points(self) -> int:
+        """The bonus points in this part (all of its points if it is a bonus part)."""
+        if self.bonus:
+            if self.points is not None:
+                return self.points
+            return sum((p.points or 0) + p.bonus_points for p in self.subparts)
+        return sum(p.bonus_points for p in self.subparts)
 
 
 class ProblemSpec(Strict):
@@ -102,10 +122,13 @@ class ProblemSpec(Strict):
     conventions: ConventionsSpec | None = None
     networks: dict[str, NetworkSpec] = Field(default_factory=dict)
     parts: list[PartSpec] = Field(min_length=1, max_length=26)  # the exam class letters a-z
+    figures: list[FigureSpec] = Field(default_factory=list)
+    bonus: bool = False
+    graduate: bool = False
 
     @model_validator(mode="after")
     def _points_add_up(self) -> ProblemSpec:
-        parts = [p.total_points for p in self.parts]
+        parts = [p.total_points for p in self.parts]  # a bonus problem's parts are its points
         known = self.points is not None and all(p is not None for p in parts)
         if known and sum(p for p in parts if p) != self.points:
             raise fail(
@@ -121,6 +144,7 @@ class Spec(Strict):
     course: Text | None = None
     date: Text | None = None
     instructions: Paragraph | None = None
+    note: Paragraph | None = None
     conventions: ConventionsSpec = ConventionsSpec()
     problems: list[ProblemSpec] = Field(min_length=1)
     variables: dict[str, Any] = Field(default_factory=dict)  # see answerkey.variables
@@ -209,6 +233,24 @@ def _warn_unanswered(located: Located, spec: Spec) -> None:
         walk(problem.parts, ("problems", i, "parts"))
 
 
+def _check_figures(
+    loaded: LoadedSpec, node: ProblemSpec | PartSpec, loc: Loc, nets: Iterable[str]
+) -> None:
+    """Every figure of ``node`` and its parts names one of the problem's networks ``nets``
+    (a located :class:`SpecError` otherwise)."""
+    names = list(nets)
+    for j, figure in enumerate(node.figures):
+        if figure.network not in names:
+            known = ", ".join(names) or "none"
+            message = f"no network named {figure.network!r} in this problem (known: {known})"
+            raise loaded.error((*loc, "figures", j), DerivationError("network", message))
+    inner, field = (
+        (node.parts, "parts") if isinstance(node, ProblemSpec) else (node.subparts, "subparts")
+    )
+    for k, part in enumerate(inner):
+        _check_figures(loaded, part, (*loc, field, k), names)
+
+
 def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     """Validate ``data`` (the spec's values, positions in ``located``) and analyse every
     network; raise :class:`SpecError` with a location if any step fails."""
@@ -233,6 +275,7 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
                 analyses[net_name] = analyze(net.to_model(net_name, loc), conventions)
             except DerivationError as err:
                 raise loaded.error(err.path or loc, err) from None
+        _check_figures(loaded, problem, ("problems", i), problem.networks)
         problems.append(LoadedProblem(problem, conventions, Context(analyses)))
     return LoadedSpec(name, spec, _stating(problems), located, data, _stating_base(base, problems))
 

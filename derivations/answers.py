@@ -42,12 +42,17 @@ Cell = Union[str, sp.Expr, Shape, None]
 
 @dataclass(frozen=True)
 class Table:
-    """A table of the key: column headings and rows of cells (text, numbers or shapes)."""
+    """A table of the key: column headings and rows of cells (text, numbers or shapes).
+
+    ``given`` is the table as the question sheet prints it for the student to fill in: the
+    cells the question gives (layer names, kernels as stated), None where the student writes;
+    None when the question gives no table to fill in."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...] = ()
     total: tuple[Cell, ...] | None = None
+    given: tuple[tuple[Cell, ...], ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)

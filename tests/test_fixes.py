@@ -116,7 +116,7 @@ def _equation(tmp_path: Path, first: str, second: str) -> tuple[str, str]:
 def test_network_equation_names_each_activation(tmp_path: Path) -> None:
     why, tex = _equation(tmp_path, "relu", "softmax")
     assert "tanh" not in why and "tanh" not in tex
-    assert "applies its activation (linear-1: relu, linear-2: softmax)" in why
+    assert "applies its activation (linear-1: ReLU, linear-2: softmax)" in why
     assert r"\operatorname{ReLU}" in tex and r"\operatorname{softmax}" in tex
     why, _ = _equation(tmp_path, "sigmoid", "sigmoid")
     assert "applies sigmoid element-wise" in why

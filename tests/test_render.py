@@ -259,15 +259,17 @@ def test_long_table_breaks_across_pages(tmp_path: Path, tex_available: None) -> 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_question_sheet_loads_only_what_it_uses(spec: Path) -> None:
-    """The sheet prints no answer: no siunitx, TikZ or booktabs in its preamble, and none of
-    their commands in its body; the key keeps what its answers use."""
+    """The sheet prints no answer: no siunitx or booktabs in its preamble, and none of their
+    commands in its body; TikZ only when it shows a question's figure; the key keeps what
+    its answers use."""
     rendered = render(derive(load_spec(spec)))
     head, body = rendered.questions.split("\\begin{document}")
     for package, commands in (
         ("siunitx", ("\\num", "\\SI", "\\qty")),
-        ("tikz", ("tikzpicture", "\\draw", "\\node")),
         ("booktabs", ("\\toprule", "\\midrule", "\\bottomrule")),
     ):
         assert package not in head
         assert not any(c in body for c in commands), (package, commands)
+    figures = any(p.figures for p in load_spec(spec).spec.problems)
+    assert ("tikz" in head) == ("tikzpicture" in body) == figures
     assert "\\usepackage{siunitx}" in rendered.key

@@ -11,7 +11,7 @@ from typing import Literal
 
 import sympy as sp
 
-from derivations.answers import Answer, Step, Table, module_graph
+from derivations.answers import Answer, Cell, Step, Table, module_graph
 from derivations.fields import Text
 from derivations.formula import Formula
 from derivations.layers import Count, LayerResult, Windowed
@@ -107,9 +107,13 @@ class ShapeTable(QuestionKind):
         columns = ["Layer", "Input size", "Kernel size", "Output size"]
         columns += ["Params (weights)", "Params (with biases)"] if both else ["Params"]
         rows, notes = [], []
+        given: list[tuple[Cell, ...]] = []
         steps: list[Step] = []
         layers = analysis.layers()
         for row, result in layers:
+            stated = " × ".join(str(k) for k in result.kernel[:2]) if result.kernel else "—"
+            first = result.in_shape if not given else None  # the question gives the input
+            given.append((row.label, first, stated) + (None,) * (len(columns) - 3))
             kernel = " × ".join(str(k) for k in result.kernel) if result.kernel else "—"
             cells: list[sp.Expr | Shape | str | None] = [
                 row.label,
@@ -156,7 +160,7 @@ class ShapeTable(QuestionKind):
         own = _without_windows(analysis, results)
         if own:
             why = own + " Each row's parameters are worked out below."
-        table = Table(tuple(columns), tuple(rows), tuple(notes), total_row)
+        table = Table(tuple(columns), tuple(rows), tuple(notes), total_row, tuple(given))
         return Answer(
             "shape_table", analysis.output, "shape", why, tuple(steps), table, headline=False
         )

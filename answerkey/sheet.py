@@ -1,0 +1,158 @@
+"""What the question sheet shows besides the questions: answer space, empty tables to fill in,
+figures without their answers, and how a part is marked (bonus, graduate students only).
+
+View models only (every string already LaTeX); :mod:`answerkey.render` puts them in the
+templates. Heights here are the room a student gets, not a measurement: the layout itself is
+measured in TeX (:data:`answerkey.preamble.LAYOUT`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from answerkey.derive import Key, KeyedPart
+from answerkey.figures import module_graph
+from answerkey.latex import Tex, escape, shape_tex, tex
+from answerkey.spec import LoadedProblem
+from answerkey.spec_sheet import FigureSpec, SpaceSpec
+from derivations.answers import Answer, Cell, Table
+from derivations.shapes import Shape
+
+LINE_CM = 0.635
+"""The exam class's \\linefillheight (0.25 in): one ruled line."""
+ROW_CM = 0.75
+"""A row of an empty table, with room to write (\\arraystretch 1.9 at 10 pt)."""
+
+
+def cell_tex(cell: Cell) -> Tex:
+    """One cell of a table: text escaped, a shape H × W × C, a number (a fraction as ≈)."""
+    if cell is None:
+        return Tex("")
+    if isinstance(cell, str):
+        return escape(cell)
+    if isinstance(cell, Shape):
+        return Tex(f"${shape_tex(cell)}$")
+    value = sp.sympify(cell)
+    if value.is_Rational and not value.is_Integer:
+        return Tex(rf"$\approx {float(value):.3g}$")
+    return Tex(f"${tex(value)}$")
+
+
+def heading_tex(column: str) -> Tex:
+    """A bold column heading; one whose last words are in parentheses (``Params (with
+    biases)``) on two lines, so that a heading is not what makes a table too wide."""
+    if not column:
+        return Tex("")
+    head, paren, rest = column.partition(" (")
+    if not paren:
+        return Tex(rf"\textbf{{{escape(column)}}}")
+    return Tex(rf"\textbf{{\shortstack{{{escape(head)}\\({escape(rest)}}}}}")
+
+
+def blank_table(table: Table) -> dict[str, Any]:
+    """The table as the sheet prints it: a ruled grid, the given cells filled, the rest
+    blank; a column with a blank cell takes a share of the line (tabularx ``X``)."""
+    given = table.given or ()
+    blank = [any(row[i] is None for row in given) for i in range(len(table.columns))]
+    spec = "|" + "|".join(r">{\centering\arraybackslash}X" if b else "l" for b in blank) + "|"
+    rows = [Tex(" & ".join(cell_tex(c) for c in row)) for row in given]
+    if table.total is not None:
+        label = table.total[0] if isinstance(table.total[0], str) else None
+        rows.append(Tex(" & ".join([cell_tex(label), *[""] * (len(table.columns) - 1)])))
+    return {
+        "spec": Tex(spec),
+        "head": Tex(" & ".join(heading_tex(c) for c in table.columns)),
+        "rows": rows,
+    }
+
+
+def _fill_in(answers: tuple[Answer, ...]) -> Table | None:
+    """The table a part's sheet prints to fill in: its answers' one table with given cells,
+    when that table is the whole answer (nothing else to write)."""
+    tables = [a.table for a in answers if a.table is not None and a.table.given is not None]
+    others = [a for a in answers if a.table is None or a.table.given is None]
+    return tables[0] if len(tables) == 1 and not others else None
+
+
+def space_view(part: KeyedPart) -> dict[str, Any]:
+    """The room under a question: ``kind`` (box, lines, table or none), its ``height`` and
+    the ``table`` to fill in. The sheet keeps a question's text and its space on one page
+    (no page break in the text or between them: TeX moves them together)."""
+    space: SpaceSpec | None = part.spec.space
+    fill = _fill_in(part.answers)
+    points = part.spec.points or 2
+    kind, cm = "box", min(2.5 + 0.8 * points, 12.0)
+    if space is None and fill is not None:
+        kind = "table"
+    elif space is not None and space.none:
+        kind, cm = "none", 0.0
+    elif space is not None and space.lines is not None:
+        kind, cm = "lines", space.lines * LINE_CM
+    elif space is not None and space.height is not None:
+        cm = float(space.height.removesuffix("cm"))
+    elif space is not None and space.table:
+        if fill is None:
+            fill = next((a.table for a in part.answers if a.table is not None), None)
+        kind = "table" if fill is not None else "box"
+    table = None
+    if kind == "table" and fill is not None:
+        table = blank_table(fill)
+        cm = ROW_CM * (len(table["rows"]) + 2)
+    return {
+        "kind": Tex(kind),
+        "height": Tex(f"{cm:.1f}cm"),
+        "table": table,
+    }
+
+
+def figure_views(figures: list[FigureSpec], problem: LoadedProblem) -> list[dict[str, Any]]:
+    """The figures shown with a question: each network as a module graph without computed
+    sizes (layer names and given settings only), and its caption."""
+    out = []
+    for figure in figures:
+        analysis = problem.context.get(figure.network, "figures")
+        out.append(
+            {
+                "layout": module_graph(analysis, sizes=False),
+                "caption": escape(figure.caption) if figure.caption else None,
+            }
+        )
+    return out
+
+
+def marks(bonus: bool, graduate: bool) -> dict[str, Any]:
+    """How a part or problem is marked: the exam class's bonus command prefix and the words
+    printed before its text."""
+    return {
+        "bonus": Tex("bonus" if bonus else ""),
+        "graduate": Tex(r"\textbf{(Graduate students only.)} " if graduate else ""),
+    }
+
+
+def _points(parts: tuple[KeyedPart, ...], bonus: bool) -> tuple[int, int]:
+    """The (regular, bonus) points the exam class counts for these parts: each printed
+    ``\\part[n]``, a bonus part's (or any part of a bonus problem's) as bonus points."""
+    regular = extra = 0
+    for part in parts:
+        inner = _points(part.subparts, bonus or part.spec.bonus)
+        if bonus or part.spec.bonus:
+            extra += (part.spec.points or 0) + inner[0] + inner[1]
+        else:
+            regular += (part.spec.points or 0) + inner[0]
+            extra += inner[1]
+    return regular, extra
+
+
+def grade_table(key: Key) -> list[tuple[Tex, int, int]]:
+    """The rows of the grade table: each problem's title, points and bonus points, then
+    ``Total:``; empty when no problem has points (the exam class prints no table)."""
+    if not any(p.points for p in key.problems):
+        return []
+    rows = [
+        (escape(p.loaded.spec.title), *_points(p.parts, p.loaded.spec.bonus))
+        for p in key.problems
+    ]
+    total = (Tex("Total:"), sum(r[1] for r in rows), sum(r[2] for r in rows))
+    return [*rows, total]

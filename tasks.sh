@@ -16,17 +16,28 @@ export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 # What a key, the slides and the snippets need from TeX (files kpsewhich must find), and
 # where to get them: Debian packages, or TeX Live packages for tlmgr.
 TEX_FILES=(pdflatex exam.cls beamer.cls standalone.cls amsmath.sty amssymb.sty siunitx.sty
-           geometry.sty booktabs.sty longtable.sty tikz.sty adjustbox.sty xcolor.sty lmodern.sty)
+           geometry.sty booktabs.sty longtable.sty tikz.sty adjustbox.sty xcolor.sty lmodern.sty
+           newunicodechar.sty tabularx.sty iftex.sty fontspec.sty luaotfload-main.lua)
 APT_PACKAGES=(texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures
-              texlive-science texlive-fonts-recommended lmodern poppler-utils)
+              texlive-science texlive-fonts-recommended lmodern poppler-utils
+              texlive-luatex texlive-xetex fonts-wqy-microhei fonts-symbola)
+# texlive-luatex and texlive-xetex: --engine lualatex/xelatex and the Overleaf zip's check;
+# fonts-wqy-microhei and fonts-symbola: the fallback fonts for CJK text and emoji.
 TLMGR_PACKAGES="exam beamer standalone amsmath amsfonts siunitx geometry booktabs tools pgf
-adjustbox collectbox xcolor lm etoolbox translator xkeyval currfile filemod gincltex"
+adjustbox collectbox xcolor lm etoolbox translator xkeyval currfile filemod gincltex
+newunicodechar iftex fontspec luaotfload xetex"
 
 missing_tex() {
   local out=()
   command -v pdflatex >/dev/null || out+=(pdflatex)
   command -v pdftocairo >/dev/null || out+=(pdftocairo)
   command -v pdftotext >/dev/null || out+=(pdftotext)
+  command -v lualatex >/dev/null || out+=(lualatex)
+  command -v xelatex >/dev/null || out+=(xelatex)
+  if command -v fc-list >/dev/null; then
+    [ -n "$(fc-list ':charset=4e2d' family)" ] || out+=("a CJK font")
+    [ -n "$(fc-list ':charset=1f600' family)" ] || out+=("an emoji font")
+  fi
   if command -v kpsewhich >/dev/null; then
     for f in "${TEX_FILES[@]:1}"; do kpsewhich "$f" >/dev/null || out+=("$f"); done
   fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from answerkey.characters import Engine, check_spec
 from answerkey.compile import compile_all
 from answerkey.derive import derive
 from answerkey.jsonout import dumps
@@ -39,19 +40,22 @@ def build(
     force: bool = False,
     *,
     strict: bool = False,
+    engine: Engine = "pdflatex",
 ) -> BuildResult:
     """Write ``questions``/``key`` (``.tex`` and ``.pdf``) and ``answers.json`` for ``spec``.
 
-    Raises :class:`SpecError` (bad spec), :class:`ToolMissing` (no latexmk, with ``pdf``),
+    ``engine`` is pdflatex (the default), lualatex or xelatex. Raises :class:`SpecError`
+    (bad spec, or a character ``engine`` cannot set), :class:`ToolMissing` (no TeX),
     :class:`OutputError` (unusable ``outdir``) or :class:`CompileError` (also, with
     ``strict``, for a box that overfills by more than 1 pt); nothing is written into
     ``outdir`` unless the whole build succeeds.
     """
     loaded = load_spec(spec)
+    check_spec(loaded.located, engine)
     if pdf:
-        require_tex()
+        require_tex(engine)
     key = derive(loaded)
-    rendered = render(key)
+    rendered = render(key, engine=engine)
     names = ["questions.tex", "key.tex", "answers.json"]
     warnings: tuple[str, ...] = ()
     with OutputFolder(outdir or default_outdir(spec), "build", force, [spec]) as out:
@@ -61,7 +65,7 @@ def build(
         (work / "answers.json").write_text(dumps(key), encoding="utf-8")
         if pdf:
             texs = [work / "questions.tex", work / "key.tex"]
-            compile_all(texs, reads_aux=False)
+            compile_all(texs, reads_aux=False, engine=engine)
             warnings = box_report(texs, strict)
             names += ["questions.pdf", "key.pdf"]
         out.commit(sorted(names))

@@ -11,12 +11,15 @@ import unicodedata
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from answerkey import __version__, interrupt
 from answerkey.errors import AnswerkeyError, CompileError, SpecWarning
+
+if TYPE_CHECKING:
+    from answerkey.characters import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -143,17 +146,29 @@ def warn(lines: tuple[str, ...]) -> None:
         click.echo(f"answerkey: warning: {one_line(line, keep_newlines=True)}", err=True)
 
 
+ENGINE = click.option(
+    "--engine",
+    type=click.Choice(["pdflatex", "lualatex", "xelatex"]),
+    default="pdflatex",
+    show_default=True,
+    help="The TeX engine (lualatex or xelatex for CJK and emoji, with a font that has them).",
+)
+
+
 @main.command()
 @SPEC
 @outdir_option("build/<spec name>")
 @no_pdf_option("the .tex and JSON")
+@ENGINE
 @STRICT
 @FORCE
-def build(spec: Path, outdir: Path | None, no_pdf: bool, strict: bool, force: bool) -> None:
+def build(
+    spec: Path, outdir: Path | None, no_pdf: bool, engine: Engine, strict: bool, force: bool
+) -> None:
     """Write the question sheet and answer key (.tex, .pdf) and answers.json for SPEC."""
     from answerkey.build import build as run_build
 
-    result = run_build(spec, outdir, pdf=not no_pdf, force=force, strict=strict)
+    result = run_build(spec, outdir, pdf=not no_pdf, force=force, strict=strict, engine=engine)
     warn(result.warnings)
     for name in result.files:
         click.echo(result.directory / name)

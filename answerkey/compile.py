@@ -62,10 +62,19 @@ def tex_env() -> dict[str, str]:
     return env
 
 
-def tex_command(tex: Path) -> list[str]:
-    """One pdflatex pass over ``tex``, run in its directory."""
+ENGINE_HINT = {
+    "lualatex": "lualatex is not installed. On Debian or Ubuntu: apt-get install -y "
+    "--no-install-recommends texlive-luatex",
+    "xelatex": "xelatex is not installed. On Debian or Ubuntu: apt-get install -y "
+    "--no-install-recommends texlive-xetex",
+}
+
+
+def tex_command(tex: Path, engine: str = TEX) -> list[str]:
+    """One pass of ``engine`` (pdflatex, lualatex or xelatex) over ``tex``, run in its
+    directory; the same locked-down options for each."""
     return [
-        TEX,
+        engine,
         "-no-shell-escape",
         "-halt-on-error",
         "-interaction=nonstopmode",
@@ -74,8 +83,8 @@ def tex_command(tex: Path) -> list[str]:
     ]
 
 
-def have_tex() -> bool:
-    return shutil.which(TEX) is not None
+def have_tex(engine: str = TEX) -> bool:
+    return shutil.which(engine) is not None
 
 
 # -- process groups: every TeX run in its own session, killed whole ------------------------
@@ -115,14 +124,14 @@ def install_signal_handlers() -> None:
             signal.signal(sig, _on_signal)
 
 
-def run_pass(tex: Path, timeout: int = TIMEOUT) -> tuple[int, str]:
+def run_pass(tex: Path, timeout: int = TIMEOUT, engine: str = TEX) -> tuple[int, str]:
     """One pdflatex pass in its own process group; (exit status, terminal output).
 
     Raises :class:`CompileError` on a timeout, after killing the whole group."""
     if _STOPPING.is_set():
         raise CompileError(f"{tex.name}: stopped")
     proc = subprocess.Popen(
-        tex_command(tex),
+        tex_command(tex, engine),
         cwd=tex.parent,
         env=tex_env(),
         stdin=subprocess.DEVNULL,
@@ -191,6 +200,7 @@ def compile_pdf(
     *,
     reads_aux: bool = True,
     locate: Locate | None = None,
+    engine: str = TEX,
 ) -> Path:
     """Compile ``tex`` in its own directory; return the PDF.
 
@@ -199,13 +209,13 @@ def compile_pdf(
     the auxiliary files a pass reads equal the ones it writes. ``locate`` maps a line of
     ``tex`` to the file and line an error should name. Raises :class:`CompileError` and
     :class:`ToolMissing`."""
-    if not have_tex():
-        raise ToolMissing(INSTALL_HINT)
+    if not have_tex(engine):
+        raise ToolMissing(ENGINE_HINT.get(engine, INSTALL_HINT))
     install_signal_handlers()
     pdf = tex.with_suffix(".pdf")
     for _ in range(1 if not reads_aux else MAX_PASSES):
         before = _aux_state(tex) if reads_aux else {}
-        status, out = run_pass(tex, timeout)
+        status, out = run_pass(tex, timeout, engine)
         if status != 0 or not pdf.exists():
             log_file = tex.with_suffix(".log")
             log = log_file.read_text(errors="replace") if log_file.exists() else out
@@ -216,10 +226,10 @@ def compile_pdf(
 
 
 def compile_all(
-    texs: Sequence[Path], jobs: int | None = None, *, reads_aux: bool = True
+    texs: Sequence[Path], jobs: int | None = None, *, reads_aux: bool = True, engine: str = TEX
 ) -> list[Path]:
     """Compile several documents, ``jobs`` at a time (default: one per core)."""
     install_signal_handlers()
     workers = max(1, min(len(texs), jobs or os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda t: compile_pdf(t, reads_aux=reads_aux), texs))
+        return list(pool.map(lambda t: compile_pdf(t, reads_aux=reads_aux, engine=engine), texs))

@@ -9,6 +9,7 @@ templates take nothing else, so text can reach a document only escaped.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any, ClassVar
@@ -68,12 +69,26 @@ _SPECIAL = {
     "“": "``",
     "”": "''",
     "‘": "`",
+    "`": r"\textasciigrave{}",  # never a ligature (?` and !` would print ¿ and ¡)
     "’": "'",
     "–": "--",
     "—": "---",
 }
+ACCENTS = {
+    "\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0304": "=", "\u0306": "u",
+    "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v",
+    "\u0323": "d", "\u0327": "c", "\u0328": "k", "\u0331": "b",
+}  # fmt: skip
+"""Combining marks as LaTeX's text accent commands (\\'{e}, \\v{c}, \\k{a}, ...); a
+combining tilde is the math tilde of the derivations' x̃ and W̃."""
+
 _TOKEN = re.compile(
-    "(?P<tilde>.)\u0303|(?P<special>" + "|".join(re.escape(k) for k in _SPECIAL) + ")|(?P<char>.)",
+    "(?P<tilde>.)\u0303"
+    "|(?P<accented>.)(?P<accent>[" + "".join(ACCENTS) + "])"
+    "|(?P<ligature>-(?=-)|,(?=,)|'(?='))"  # --, ,, and '' stay two characters, not a ligature
+    "|(?P<tie> (?=[=≈≤≥] ))"  # no line starts with a relation sign
+    r"|(?P<times>(?<=\d) × (?=\d))"  # 128 × 128 × 512 breaks after a ×, never before
+    "|(?P<special>" + "|".join(re.escape(k) for k in _SPECIAL) + ")|(?P<char>.)",
     re.S,
 )
 _LONG_WORD = re.compile(r"\S{30,}")
@@ -86,13 +101,17 @@ def escape(text: str) -> Tex:
     and the project's table for the Unicode math of the derivations' prose.
 
     Every LaTeX special character becomes a command, so ``\\input{...}`` or ``\\write18``
-    print as text and never run; a character pdfLaTeX has no glyph for — a control character
-    (C0, DEL, C1) included — is shown as its code point, ``⟨U+0001⟩``; words of 30+
-    characters get break points so that they cannot overflow the line. One pass over the text,
-    with no marker characters of its own, so every input character comes out as itself.
+    print as text and never run; TeX's ligatures of text (``--``, ``,,``, ``''``, a backtick)
+    are broken, so what was typed prints; a line never starts with ``=`` or with the ``×`` of
+    ``128 × 128``; any other printable character stays itself (NFC), for the document's
+    character mappings (:mod:`answerkey.characters`); a control character (C0, DEL, C1) is
+    shown as its code point, ``⟨U+0001⟩``; words of 30+ characters get break points so that
+    they cannot overflow the line. One pass over the text, with no marker characters of its
+    own, so every input character comes out as itself.
     """
     if isinstance(text, NoEscape):
         raise TypeError(f"escaping LaTeX twice: {text[:60]!r}")
+    text = unicodedata.normalize("NFC", text)
     out, end = [], 0
     for word in _LONG_WORD.finditer(text):
         out.append(_escape_run(text[end : word.start()]))
@@ -103,12 +122,12 @@ def escape(text: str) -> Tex:
 
 
 def _chunks(word: str) -> list[str]:
-    """``word`` in pieces of :data:`BREAK_EVERY` characters, never cutting a combining tilde
+    """``word`` in pieces of :data:`BREAK_EVERY` characters, never cutting a combining mark
     from its letter."""
     pieces, start = [], 0
     while start < len(word):
         stop = min(start + BREAK_EVERY, len(word))
-        while stop < len(word) and word[stop] == "\u0303":
+        while stop < len(word) and unicodedata.combining(word[stop]):
             stop += 1
         pieces.append(word[start:stop])
         start = stop
@@ -122,6 +141,14 @@ def _escape_run(text: str) -> str:
 def _token(match: re.Match[str]) -> str:
     if match["tilde"] is not None:
         return rf"\ensuremath{{\tilde{{{_escape_run(match['tilde'])}}}}}"
+    if match["accented"] is not None:
+        return rf"\{ACCENTS[match['accent']]}{{{_escape_run(match['accented'])}}}"
+    if match["ligature"] is not None:
+        return match["ligature"] + "{}"
+    if match["tie"] is not None:
+        return "~"
+    if match["times"] is not None:
+        return r"~\ensuremath{\times} "
     if match["special"] is not None:
         return _SPECIAL[match["special"]]
     char = match["char"]
@@ -130,10 +157,11 @@ def _token(match: re.Match[str]) -> str:
 
 
 def _typesettable(char: str) -> str:
-    """pdfLaTeX with T1 and utf8 sets Latin-1 and Latin Extended-A; anything else — and any
-    control character — is shown as its code point, so that no input can stop the build."""
+    """A printable character as itself (UTF-8): the document maps what its engine needs
+    (:mod:`answerkey.characters`), and refuses, before TeX runs, what nothing can set. A
+    control character (C0, DEL, C1), which has no glyph, is shown as its code point."""
     code = ord(char)
-    if char in "\n\t" or (0x20 <= code < 0x7F) or (0xA0 <= code < 0x180):
+    if char in "\n\t" or unicodedata.category(char) != "Cc":
         return char
     return rf"\ensuremath{{\langle}}U+{code:04X}\ensuremath{{\rangle}}"
 

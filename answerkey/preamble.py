@@ -19,10 +19,38 @@ FONTS = (
     Tex(r"\usepackage[utf8]{inputenc}"),
     Tex(r"\usepackage{lmodern}"),
 )
-"""Text encoding and fonts: pdfLaTeX reading UTF-8 and setting Latin text (see latex.escape)."""
+"""Text encoding and fonts: pdfLaTeX reading UTF-8 and setting Latin text (see latex.escape
+and answerkey.characters for every other character)."""
 
-PAGE = (Tex(r"\usepackage[margin=2.3cm]{geometry}"),)
-"""The exam documents' page."""
+UNICODE_FONTS = (Tex(r"\usepackage{fontspec}"),)
+"""LuaLaTeX and XeLaTeX read UTF-8 natively; fontspec sets Latin Modern (OpenType)."""
+
+TRAILER_ID = Tex(
+    r"\ifdefined\pdftrailerid\pdftrailerid{}"
+    r"\else\ifdefined\pdfvariable\pdfvariable trailerid{[<00> <00>]}\fi\fi"
+)
+"""No PDF /ID drawn from the file's path and time, so that two builds give the same bytes:
+``\\pdftrailerid`` under pdfTeX, ``\\pdfvariable trailerid`` under LuaTeX (XeTeX's
+driver takes SOURCE_DATE_EPOCH)."""
+
+LOST_CHARS = Tex(r"\tracinglostchars=3")
+"""A character the font lacks is an error, never silently dropped."""
+
+
+def fonts(engine: str) -> tuple[Tex, ...]:
+    """The font lines of a document set by ``engine``."""
+    return FONTS if engine == "pdflatex" else UNICODE_FONTS
+
+PAGE = (
+    Tex(r"\usepackage[margin=2.3cm]{geometry}"),
+    Tex(r"\usepackage{graphicx}"),
+    Tex(
+        r"\newcommand\akhead[2]{\sbox0{#2}\ifdim\wd0>#1\textwidth"
+        r"\resizebox{#1\textwidth}{!}{\usebox0}\else\usebox0\fi}"
+    ),
+)
+"""The exam documents' page; ``\\akhead{share}{text}``: a header's part shrunk to its share
+of the line when longer (a long title and course no longer print over each other)."""
 
 TEXT = (Tex(r"\usepackage{amsmath,amssymb}"),)
 """What escaped text needs: the symbols latex.escape writes (\\mathbb, \\tfrac). The question

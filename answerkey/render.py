@@ -19,20 +19,24 @@ import jinja2
 import sympy as sp
 
 import templates
+from answerkey import characters
+from answerkey.characters import Engine
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import TIKZ, figure_kind
 from answerkey.latex import Tex, chain_parts, escape, shape_tex, step_tex, tex
 from answerkey.preamble import (
     BLANK_TABLE,
     FIT_BOX,
-    FONTS,
     GRADE_TABLE,
     LAYOUT,
+    LOST_CHARS,
     MATH,
     PAGE,
     SHEET,
     TEXT,
+    TRAILER_ID,
     answer_packages,
+    fonts,
     union,
 )
 from answerkey.prose import to_tex
@@ -48,8 +52,12 @@ from answerkey.spec import LoadedProblem
 from derivations.answers import Answer, Step, Table
 from derivations.shapes import Shape
 
+ANCHORS = ("\\firstpageheader", "\\title{", "\\begin{document}")
+"""Where a document's preamble starts reading text: the character mappings go before."""
+
 TAIL = (
-    Tex(r"\pdftrailerid{}"),  # no random /ID: two builds give the same bytes
+    TRAILER_ID,
+    LOST_CHARS,
     Tex(r"\addpoints"),
     Tex(r"\renewcommand{\solutiontitle}{\noindent\textbf{Solution.}\enspace}"),
     Tex(r"\unframedsolutions"),
@@ -57,7 +65,7 @@ TAIL = (
     # or a figure moves whole to the next page; a title or label is kept with what follows),
     # where the class's framed box would overfill a page with a block it cannot split.
     Tex(
-        r"\renewenvironment{TheSolution}{\par\vspace{\parskip}\leftskip=0pt\rightskip=0pt"
+        r"\renewenvironment{TheSolution}{\par\nobreak\vspace{\parskip}\leftskip=0pt\rightskip=0pt"
         r"\solutiontitle\ignorespaces}{\unskip\par}"
     ),
     Tex(r"\pointsinrightmargin"),
@@ -267,6 +275,7 @@ LEVELS = (Tex("part"), Tex("subpart"), Tex("subsubpart"))
 
 
 def _part_view(part: KeyedPart, problem: LoadedProblem, depth: int = 0) -> dict[str, Any]:
+    bonus = part.spec.bonus or problem.spec.bonus  # a bonus problem's parts are bonus parts
     return {
         "label": escape(part.label),
         "level": LEVELS[depth],
@@ -277,7 +286,7 @@ def _part_view(part: KeyedPart, problem: LoadedProblem, depth: int = 0) -> dict[
         "answers": [answer_view(a) for a in part.answers],
         "space": space_view(part),
         "figures": figure_views(part.spec.figures, problem),
-        **marks(part.spec.bonus, part.spec.graduate),
+        **marks(bonus, part.spec.graduate),
         "subparts": [_part_view(p, problem, depth + 1) for p in part.subparts],
         "rubric": [(Tex(f"{c.points:g}"), escape(c.text)) for c in part.spec.rubric or ()],
     }
@@ -308,7 +317,7 @@ def _parts(parts: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from _parts(part["subparts"])
 
 
-def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool) -> list[Tex]:
+def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool, engine: str) -> list[Tex]:
     """Fonts, page and math, the packages of every fragment the key uses, then the exam
     class's settings (and ``\\solutionbreak`` where an answer is long)."""
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
@@ -316,7 +325,7 @@ def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool) -> list[Te
     breaks = [SOLUTION_BREAK] if any(_long(a) for a in views) else []
     figures = TIKZ if _has_figures(problems) else ()
     grade = GRADE_TABLE if grades else ()
-    return union(FONTS, PAGE, MATH, LAYOUT, *used, figures, grade, TAIL, breaks)
+    return union(fonts(engine), PAGE, MATH, LAYOUT, *used, figures, grade, TAIL, breaks)
 
 
 def _has_figures(problems: list[dict[str, Any]]) -> bool:
@@ -325,7 +334,7 @@ def _has_figures(problems: list[dict[str, Any]]) -> bool:
     )
 
 
-def _sheet_preamble(problems: list[dict[str, Any]], grades: bool) -> list[Tex]:
+def _sheet_preamble(problems: list[dict[str, Any]], grades: bool, engine: str) -> list[Tex]:
     """The question sheet prints no answer: fonts, page, the symbols of escaped text, its
     answer spaces, and only the figures and empty tables it shows."""
     figures = (*FIT_BOX, *TIKZ) if _has_figures(problems) else ()
@@ -334,14 +343,32 @@ def _sheet_preamble(problems: list[dict[str, Any]], grades: bool) -> list[Tex]:
     )
     blank = BLANK_TABLE if tables else ()
     grade = GRADE_TABLE if grades else ()
-    return union(FONTS, PAGE, TEXT, SHEET, figures, blank, grade, TAIL)
+    return union(fonts(engine), PAGE, TEXT, SHEET, figures, blank, grade, TAIL)
+
+
+def with_characters(document: str, engine: Engine) -> str:
+    """``document`` with the mappings of the characters it uses (:mod:`answerkey.characters`)
+    written after its packages and before anything that reads text in the preamble (the
+    exam class's headers, a Beamer title): LuaTeX and XeTeX map a character only where it
+    is read after its mapping."""
+    lines = characters.preamble(document, engine)
+    if not lines:
+        return document
+    at = min(
+        (i for i in (document.find(m) for m in ANCHORS) if i >= 0), default=len(document)
+    )
+    return document[:at] + "".join(f"{line}\n" for line in lines) + document[at:]
 
 
 def render(
-    key: Key, variant: str | None = None, student: tuple[str, str] | None = None
+    key: Key,
+    variant: str | None = None,
+    student: tuple[str, str] | None = None,
+    engine: Engine = "pdflatex",
 ) -> Rendered:
-    """The question sheet and the answer key of ``key``, as LaTeX source; ``variant`` and
-    ``student`` (name, id) are printed in the header and on the name line."""
+    """The question sheet and the answer key of ``key``, as LaTeX source for ``engine``
+    (pdflatex, lualatex or xelatex); ``variant`` and ``student`` (name, id) are printed in
+    the header and on the name line."""
     spec = key.loaded.spec
     base_conventions = key.loaded.conventions
     problems = []
@@ -370,15 +397,17 @@ def render(
         "note": escape(spec.note) if spec.note else None,
         "conventions": [escape(c) for c in base_conventions.describe()],
         "problems": problems,
-        "preamble": _preamble(key, problems, bool(table)),
+        "preamble": _preamble(key, problems, bool(table), engine),
         "grade_table": table,
         "bonus_column": any(row[2] for row in table),
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,
     }
     doc = environment().get_template("document.tex.j2")
-    sheet = {**context, "preamble": _sheet_preamble(problems, bool(table))}
+    sheet = {**context, "preamble": _sheet_preamble(problems, bool(table), engine)}
     return Rendered(
-        questions=doc.render(answers=False, header=Tex("Questions"), **sheet),
-        key=doc.render(answers=True, header=Tex("Answer key"), **context),
+        questions=with_characters(
+            doc.render(answers=False, header=Tex("Questions"), **sheet), engine
+        ),
+        key=with_characters(doc.render(answers=True, header=Tex("Answer key"), **context), engine),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from answerkey.compile import INSTALL_HINT, have_tex
+from answerkey.compile import ENGINE_HINT, INSTALL_HINT, TEX, have_tex
 from answerkey.errors import ToolMissing
 
 POPPLER_HINT = (
@@ -14,10 +14,11 @@ POPPLER_HINT = (
 )
 
 
-def require_tex() -> None:
-    """Raise :class:`ToolMissing` unless TeX can be run."""
-    if not have_tex():
-        raise ToolMissing(INSTALL_HINT)
+def require_tex(engine: str = TEX) -> None:
+    """Raise :class:`ToolMissing` unless TeX (``engine``: pdflatex, lualatex, xelatex) can be
+    run."""
+    if not have_tex(engine):
+        raise ToolMissing(ENGINE_HINT.get(engine, INSTALL_HINT))
 
 
 def require_poppler() -> None:

@@ -121,13 +121,38 @@ class _Walker:
                 "(an alias repeated?)",
             )
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except ValueError as err:  # e.g. an integer beyond Python's 4,300-digit limit
             raise SpecError(
                 _where(self.located, node),
                 _dotted(loc) or None,
                 f"cannot read this value: {str(err).split(':')[0]}",
             ) from None
+        return written(value, node.value)
+
+
+class WrittenInt(int):
+    """An integer read from YAML that remembers how it was written (``0x1F``, ``1_000``)."""
+
+    written: str
+
+
+class WrittenFloat(float):
+    """A float read from YAML that remembers how it was written (``1.50``, ``1e3``)."""
+
+    written: str
+
+
+def written(value: Any, source: str) -> Any:
+    """``value`` (a constructed scalar) remembering its ``source`` text if it is a number,
+    so that a number used as text (a title, a name) prints as the spec wrote it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    out: WrittenInt | WrittenFloat = (
+        WrittenInt(value) if isinstance(value, int) else WrittenFloat(value)
+    )
+    out.written = source
+    return out
 
 
 def _where(located: Located, node: yaml.Node) -> str:

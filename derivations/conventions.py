@@ -147,12 +147,12 @@ class Conventions:
         )
         if self.rounding == "ceil":
             rounding = (
-                "strided pooling sizes round up: ⌈(H + 2P − K)/S⌉ + 1, as PyTorch's ceil_mode, "
+                "strided pooling sizes round up: ⌈(𝐻 + 2𝑃 − 𝐾)/𝑆⌉ + 1, as PyTorch's ceil_mode, "
                 "which drops a last window that would start in the right padding; convolutions "
                 "round down"
             )
         else:
-            rounding = "strided output sizes round down: ⌊(H + 2P − K)/S⌋ + 1, as PyTorch and Keras"
+            rounding = "strided output sizes round down: ⌊(𝐻 + 2𝑃 − 𝐾)/𝑆⌋ + 1, as PyTorch and Keras"
             if PRESENT_CEIL in self.present:
                 rounding += (
                     "; a pooling layer marked rounding: ceil rounds up, as PyTorch's ceil_mode, "

@@ -230,7 +230,7 @@ LINE_BREAKS = re.compile(r"\s*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
 def _plain(value: Any, limit: int, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise fail(f"expected text, got {type(value).__name__}")
-    text = str(value)
+    text = getattr(value, "written", None) or str(value)  # a number as the spec wrote it
     if len(text) > limit:
         raise fail(f"this {what} has {len(text):,} characters; at most {limit:,}")
     return text

@@ -48,8 +48,8 @@ class SamePadding(QuestionKind):
                 )
             steps.append(Step(name, formula, role="padding"))
         why = (
-            "With stride 1 the output size is H + 2P − D(K − 1); it equals H when "
-            "2P = D(K − 1), i.e. P = D(K − 1)/2: one ring of zeros for a 3 × 3 kernel, two for "
+            "With stride 1 the output size is 𝐻 + 2𝑃 − 𝐷(𝐾 − 1); it equals 𝐻 when "
+            "2𝑃 = 𝐷(𝐾 − 1), i.e. 𝑃 = 𝐷(𝐾 − 1)/2: one ring of zeros for a 3 × 3 kernel, two for "
             "a 5 × 5."
         )
         value = steps[0].formula.value if len(steps) == 1 else None

@@ -161,7 +161,7 @@ def perceptron_backprop(p: Perceptron, layout: str = "numerator") -> Answer:
             Partial(sp.Symbol("L"), p.Wt),
             mm(p.delta, p.xt.T),
             (m, n + 1),
-            "outer product: ∂L/∂W̃_jk = δ_j x̃_k",
+            "outer product: ∂𝐿/∂𝑊̃ⱼₖ = δⱼ 𝑥̃ₖ",
         ),
         equation(
             "Gradient for the weights", Partial(sp.Symbol("L"), p.W), mm(p.delta, p.x.T), (m, n)

@@ -151,8 +151,8 @@ class ShapeTable(QuestionKind):
             else (sp.Add(*[analysis.params(r) for r in results]),)
         )
         why = (
-            "Each spatial size is ⌊(H + 2P − K)/S⌋ + 1 for input size H, padding P, kernel K "
-            "and stride S; a convolution's depth is its number of filters, a pooling layer "
+            "Each spatial size is ⌊(𝐻 + 2𝑃 − 𝐾)/𝑆⌋ + 1 for input size 𝐻, padding 𝑃, kernel 𝐾 "
+            "and stride 𝑆; a convolution's depth is its number of filters, a pooling layer "
             "keeps the depth, and a fully connected layer flattens its input. Parameters: "
             "kernel height × width × input depth × filters per convolution, inputs × units per "
             "fully connected layer, none for pooling."

@@ -16,6 +16,7 @@ from answerkey.derive import derive
 from answerkey.jsonout import dumps
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder, output_name
+from answerkey.overleaf import ZIP_NAME, write_zip
 from answerkey.render import render
 from answerkey.texlog import box_report
 from answerkey.tools import require_tex
@@ -41,10 +42,12 @@ def build(
     *,
     strict: bool = False,
     engine: Engine = "pdflatex",
+    overleaf: bool = False,
 ) -> BuildResult:
     """Write ``questions``/``key`` (``.tex`` and ``.pdf``) and ``answers.json`` for ``spec``.
 
-    ``engine`` is pdflatex (the default), lualatex or xelatex. Raises :class:`SpecError`
+    ``engine`` is pdflatex (the default), lualatex or xelatex; ``overleaf`` also writes
+    ``overleaf.zip`` (:mod:`answerkey.overleaf`). Raises :class:`SpecError`
     (bad spec, or a character ``engine`` cannot set), :class:`ToolMissing` (no TeX),
     :class:`OutputError` (unusable ``outdir``) or :class:`CompileError` (also, with
     ``strict``, for a box that overfills by more than 1 pt); nothing is written into
@@ -52,6 +55,8 @@ def build(
     """
     loaded = load_spec(spec)
     check_spec(loaded.located, engine)
+    if overleaf:
+        check_spec(loaded.located, "portable")
     if pdf:
         require_tex(engine)
     key = derive(loaded)
@@ -63,6 +68,9 @@ def build(
         (work / "questions.tex").write_text(rendered.questions, encoding="utf-8")
         (work / "key.tex").write_text(rendered.key, encoding="utf-8")
         (work / "answers.json").write_text(dumps(key), encoding="utf-8")
+        if overleaf:
+            write_zip(work / ZIP_NAME, render(key, engine="portable"))
+            names.append(ZIP_NAME)
         if pdf:
             texs = [work / "questions.tex", work / "key.tex"]
             compile_all(texs, reads_aux=False, engine=engine)

@@ -33,7 +33,9 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 from answerkey.errors import SpecError
 from answerkey.latex import ACCENTS, Tex, escape
 
-Engine = Literal["pdflatex", "lualatex", "xelatex"]
+Engine = Literal["pdflatex", "lualatex", "xelatex", "portable"]
+"""``portable``: a source that compiles under any of the three (the Overleaf zip): it may use
+only what pdfLaTeX can set."""
 ENGINES: tuple[Engine, ...] = ("pdflatex", "lualatex", "xelatex")
 
 HOUSE = {
@@ -42,7 +44,7 @@ HOUSE = {
     "Ŧ": r"\mbox{\ooalign{T\cr\hidewidth\rule[.75ex]{.42em}{.06ex}\hidewidth\cr}}",
     "ŧ": r"\mbox{\ooalign{t\cr\kern-.03em\rule[.75ex]{.3em}{.06ex}\hidewidth\cr}}",
     "ſ": r"{\fontencoding{TS1}\selectfont s}",  # Latin Modern's TS1 has the long s there
-    "ĸ": r"\textsc{k}",
+    "ĸ": r"{\footnotesize K}",  # kra: a small capital K (sans fonts have no small caps)
     "ŀ": r"l\textperiodcentered{}",
     "Ŀ": r"L\textperiodcentered{}",
     "⁄": r"\textfractionsolidus{}",
@@ -173,10 +175,10 @@ def problem(char: str, engine: Engine) -> str | None:
         return "it is a private-use or unassigned code point, which no font sets"
     kind = fallback_kind(char)
     if kind is None:
-        if engine != "pdflatex" or text_macro(char) is not None:
+        if engine in ("lualatex", "xelatex") or text_macro(char) is not None:
             return None
         return "pdfLaTeX's fonts have no such letter; build with --engine lualatex"
-    if engine == "pdflatex":
+    if engine not in ("lualatex", "xelatex"):
         return (
             f"{FALLBACK_SCRIPTS[kind]} need --engine lualatex or xelatex and a font with "
             f"them (apt-get install {INSTALL[kind]})"
@@ -237,7 +239,7 @@ def preamble(text: str, engine: Engine) -> list[Tex]:
     fonts: dict[str, str] = {}
     for char in chars:
         kind = fallback_kind(char)
-        if kind is not None and engine != "pdflatex":
+        if kind is not None and engine in ("lualatex", "xelatex"):
             family = fallback_font(kind, char)
             if family is None:
                 continue
@@ -253,5 +255,5 @@ def preamble(text: str, engine: Engine) -> list[Tex]:
     if not lines:
         return []
     head = [Tex(r"\usepackage{newunicodechar}")]
-    head.append(Tex(AKCHAR["pdflatex" if engine == "pdflatex" else "unicode"]))
+    head.append(Tex(AKCHAR["unicode" if engine in ("lualatex", "xelatex") else "pdflatex"]))
     return head + lines

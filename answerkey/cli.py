@@ -161,14 +161,28 @@ ENGINE = click.option(
 @no_pdf_option("the .tex and JSON")
 @ENGINE
 @STRICT
+@click.option(
+    "--zip",
+    "overleaf",
+    is_flag=True,
+    help="Also write overleaf.zip: the .tex sources, compiling as uploaded (pdfLaTeX, LuaLaTeX).",
+)
 @FORCE
 def build(
-    spec: Path, outdir: Path | None, no_pdf: bool, engine: Engine, strict: bool, force: bool
+    spec: Path,
+    outdir: Path | None,
+    no_pdf: bool,
+    engine: Engine,
+    strict: bool,
+    overleaf: bool,
+    force: bool,
 ) -> None:
     """Write the question sheet and answer key (.tex, .pdf) and answers.json for SPEC."""
     from answerkey.build import build as run_build
 
-    result = run_build(spec, outdir, pdf=not no_pdf, force=force, strict=strict, engine=engine)
+    result = run_build(
+        spec, outdir, pdf=not no_pdf, force=force, strict=strict, engine=engine, overleaf=overleaf
+    )
     warn(result.warnings)
     for name in result.files:
         click.echo(result.directory / name)
@@ -207,12 +221,14 @@ def snippets(
 @SPEC
 @outdir_option("build/<spec name>")
 @no_pdf_option("slides.tex")
+@click.option("--theme", default=None, help="A Beamer theme (Madrid, Boadilla, ...).")
 @FORCE
-def slides(spec: Path, outdir: Path | None, no_pdf: bool, force: bool) -> None:
-    """Write a Beamer deck of SPEC's worked key: slides.tex and slides.pdf."""
+def slides(spec: Path, outdir: Path | None, no_pdf: bool, theme: str | None, force: bool) -> None:
+    """Write a Beamer deck of SPEC's worked key: slides.tex and slides.pdf, every frame
+    fitted by measuring."""
     from answerkey.slides import write_slides
 
-    for path in write_slides(spec, outdir, pdf=not no_pdf, force=force):
+    for path in write_slides(spec, outdir, pdf=not no_pdf, force=force, theme=theme):
         click.echo(path)
 
 

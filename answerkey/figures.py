@@ -61,7 +61,10 @@ def _name(node: LayerKind | Parallel) -> str:
 
 
 def _label(name: str, result: LayerResult | JoinResult) -> Tex:
-    return Tex(rf"{escape(name)}\\ \mbox{{${shape_tex(result.out_shape)}$}}")
+    shape = shape_tex(result.out_shape)
+    if len(shape) > 60:  # a long symbolic size may break after a × rather than overflow the box
+        return Tex(rf"{escape(name)}\\ ${shape}$")
+    return Tex(rf"{escape(name)}\\ \mbox{{${shape}$}}")
 
 
 def _join_label(block: Parallel) -> str:

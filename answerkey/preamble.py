@@ -38,7 +38,9 @@ LOST_CHARS = Tex(r"\tracinglostchars=3")
 
 
 def fonts(engine: str) -> tuple[Tex, ...]:
-    """The font lines of a document set by ``engine``."""
+    """The font lines of a document set by ``engine`` (``portable``: any of them)."""
+    if engine == "portable":
+        return PORTABLE_FONTS
     return FONTS if engine == "pdflatex" else UNICODE_FONTS
 
 PAGE = (
@@ -133,3 +135,15 @@ def union(*groups: Iterable[Tex]) -> list[Tex]:
     for group in groups:
         out.extend(line for line in group if line not in out)
     return out
+
+
+PORTABLE_FONTS = (
+    Tex(r"\usepackage{iftex}"),
+    Tex(r"\ifPDFTeX"),
+    *FONTS,
+    Tex(r"\else"),
+    *UNICODE_FONTS,
+    Tex(r"\fi"),
+)
+"""Fonts for a source that compiles under pdfLaTeX and under LuaLaTeX or XeLaTeX alike (the
+Overleaf zip): T1 and inputenc under pdfTeX, fontspec otherwise."""

@@ -58,6 +58,9 @@ ANCHORS = ("\\firstpageheader", "\\title{", "\\begin{document}")
 TAIL = (
     TRAILER_ID,
     LOST_CHARS,
+    # A paragraph that cannot be broken well (a long word in pieces) is spaced out a little
+    # rather than overfilling the line.
+    Tex(r"\setlength{\emergencystretch}{3em}"),
     Tex(r"\addpoints"),
     Tex(r"\renewcommand{\solutiontitle}{\noindent\textbf{Solution.}\enspace}"),
     Tex(r"\unframedsolutions"),
@@ -341,7 +344,7 @@ def _sheet_preamble(problems: list[dict[str, Any]], grades: bool, engine: str) -
     tables = any(
         part["space"]["table"] is not None for p in problems for part in _parts(p["parts"])
     )
-    blank = BLANK_TABLE if tables else ()
+    blank = (*FIT_BOX, *BLANK_TABLE) if tables else ()
     grade = GRADE_TABLE if grades else ()
     return union(fonts(engine), PAGE, TEXT, SHEET, figures, blank, grade, TAIL)
 

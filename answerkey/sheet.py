@@ -53,10 +53,17 @@ def heading_tex(column: str) -> Tex:
 
 def blank_table(table: Table) -> dict[str, Any]:
     """The table as the sheet prints it: a ruled grid, the given cells filled, the rest
-    blank; a column with a blank cell takes a share of the line (tabularx ``X``)."""
+    blank. A column with nothing given takes a share of the line (tabularx ``X``); one with
+    some given cells is as wide as they are; the whole is shrunk to the line if wider."""
     given = table.given or ()
-    blank = [any(row[i] is None for row in given) for i in range(len(table.columns))]
-    spec = "|" + "|".join(r">{\centering\arraybackslash}X" if b else "l" for b in blank) + "|"
+    columns = range(len(table.columns))
+    blank = [all(row[i] is None for row in given) for i in columns]
+    some = [any(row[i] is None for row in given) for i in columns]
+    if not any(blank):  # tabularx needs one X column: the last with a blank
+        blank = [i == max((j for j in columns if some[j]), default=-1) for i in columns]
+    x = r">{\centering\arraybackslash}X"
+    kinds = (x if b else ("c" if s else "l") for b, s in zip(blank, some, strict=True))
+    spec = "|" + "|".join(kinds) + "|"
     rows = [Tex(" & ".join(cell_tex(c) for c in row)) for row in given]
     if table.total is not None:
         label = table.total[0] if isinstance(table.total[0], str) else None

@@ -1,119 +1,165 @@
-"""A Beamer deck of the worked key: one frame (or more) per part, the question first, then the
-working revealed one item at a time (``\\pause``). Items are the same formulas, tables and
-diagrams the key and the snippets use.
+"""A Beamer deck of the worked key: a frame with each problem's statement, figures and notes,
+then one frame (or more) per part, the question first and the working revealed one item at
+a time (``\\pause``). Items are the same formulas, tables and diagrams the key uses.
+
+Frames are fitted by measuring, not by a line budget: the deck is typeset, every frame that
+TeX reports too high (an overfull ``\\vbox`` at its ``\\end{frame}``, found through the
+``% answerkey: frame N`` marker before it) is split in two, and the deck is typeset again,
+until every frame fits; a single item taller than a frame is scaled to fit it.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from answerkey.build import default_outdir
 from answerkey.compile import compile_all
-from answerkey.derive import Key, KeyedPart, derive
+from answerkey.derive import Key, KeyedPart, KeyedProblem, derive
+from answerkey.errors import UsageError
 from answerkey.latex import Tex, escape
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder
-from answerkey.preamble import FIT as FIT_PACKAGES
-from answerkey.preamble import FONTS, MATH, answer_packages, union
-from answerkey.render import answer_view, environment, step_view
+from answerkey.preamble import FIT, FONTS, LAYOUT, MATH, TRAILER_ID, answer_packages, union
+from answerkey.render import answer_view, environment, step_view, with_characters
+from answerkey.sheet import figure_views
+from answerkey.texlog import part_at, read_log
 from answerkey.tools import require_tex
 
-FRAME_WEIGHT = 7  # lines per frame: a formula weighs its lines, a table or a diagram 5
-QUESTION_CHARS = 180  # a question costs one line of the first frame per this many characters
-FIT = (
-    r"\begin{{adjustbox}}{{max width=\linewidth, max height=0.62\textheight, center}}{}"
+FIT_BOX = (
+    r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.66\textheight, center}}{}"
     r"\end{{adjustbox}}"
 )
-
-
-@dataclass(frozen=True)
-class Item:
-    tex: Tex
-    weight: int
+SHRINK = (
+    r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.74\textheight, center}}"
+    r"\begin{{minipage}}{{\linewidth}}{}\end{{minipage}}\end{{adjustbox}}"
+)
+START_ITEMS = 4
+"""Items per frame before measuring."""
+MAX_ROUNDS = 6
+"""Typesettings at most: each splits every frame still too high in two."""
+THEME = re.compile(r"^[A-Za-z]{1,40}$")
 
 
 @dataclass(frozen=True)
 class Frame:
+    """One frame: its title, the question shown first (or None), and the items revealed in
+    turn; ``shrink`` scales its one item to the frame (an item taller than a frame)."""
+
     title: Tex
     question: Tex | None
     items: tuple[Tex, ...]
-
-
-def _display(lines: list[Tex]) -> str:
-    if len(lines) == 1:
-        return f"\\[ {lines[0]} \\]"
-    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+    shrink: bool = False
 
 
 def _fit(body: str) -> Tex:
-    return Tex(FIT.format(body.strip()))
+    return Tex(FIT_BOX.format(body.strip()))
 
 
-def _items(part: KeyedPart) -> Iterator[Item]:
+def _step(step: object) -> Tex:
+    sv = step_view(step)  # type: ignore[arg-type]
+    label = rf"\textbf{{{sv['label']}.}} " if sv["label"] else ""
+    if len(sv["lines"]) > 1:
+        rows = " \\\\\n".join(sv["lines"])
+        return Tex(f"{{\\small {label}\n\\begin{{align*}}\n{rows}\n\\end{{align*}}}}")
+    return Tex(f"{{\\small {label}\\akchain{{{sv['chain']}}}{{{sv['rows']}}}}}")
+
+
+def _items(part: KeyedPart) -> Iterator[Tex]:
     env = environment()
+    if part.spec.note:
+        yield Tex(rf"{{\footnotesize\textit{{Interpretation:}} {escape(part.spec.note)}}}")
     for answer in part.answers:
         view = answer_view(answer)
         if answer.table is not None:
-            yield Item(_fit(env.get_template("fragments/tabular.tex.j2").render(answer=view)), 5)
+            yield _fit(env.get_template("fragments/tabular.tex.j2").render(answer=view))
         if answer.figure is not None:
             template = env.get_template(f"fragments/{answer.figure.name}.tex.j2")
-            yield Item(_fit(template.render(answer=view)), 5)
+            yield _fit(template.render(answer=view))
         for step in answer.steps:
-            sv = step_view(step)
-            label = rf"\textbf{{{sv['label']}.}} " if sv["label"] else ""
-            lines = sv["lines"]
-            body = f"{{\\small {label}}}\n{{\\small {_display(lines)}}}"
-            yield Item(Tex(body), len(lines) + 1)
+            yield _step(step)
         if view["result"]:
             unit = f" {view['unit']}" if view["unit"] else ""
-            yield Item(Tex(rf"\textbf{{Answer:}} ${view['result']}${unit}."), 1)
+            yield Tex(rf"\textbf{{Answer:}} ${view['result']}${unit}.")
         if view["prose"]:
-            yield Item(Tex(rf"{{\small {view['prose']}}}"), 2)
+            yield Tex(rf"{{\small {view['prose']}}}")
         if answer.explanation:
-            yield Item(Tex(rf"{{\footnotesize\textit{{Why:}} {view['explanation']}}}"), 1)
+            yield Tex(rf"{{\footnotesize\textit{{Why:}} {view['explanation']}}}")
 
 
-def _frames(part: KeyedPart, name: Tex) -> Iterator[Frame]:
-    title = Tex(f"{escape(part.label)} {name}")
-    question = escape(part.spec.text)
-    chunk: list[Tex] = []
-    first = True
-    weight = -(-len(part.spec.text) // QUESTION_CHARS)
-    for item in _items(part):
-        if chunk and weight + item.weight > FRAME_WEIGHT:
-            yield Frame(
-                title if first else Tex(f"{title} (cont.)"),
-                question if first else None,
-                tuple(chunk),
-            )
-            chunk, weight, first = [], 0, False
-        chunk.append(item.tex)
-        weight += item.weight
-    if chunk or first:
-        yield Frame(
-            title if first else Tex(f"{title} (cont.)"),
-            question if first else None,
-            tuple(chunk),
+def _problem_frame(problem: KeyedProblem) -> Frame:
+    """The problem's statement, its figures and its note (the key's interpretation)."""
+    spec = problem.loaded.spec
+    env = environment()
+    items: list[Tex] = []
+    for figure in figure_views(spec.figures, problem.loaded):
+        body = env.get_template("fragments/module-graph.tex.j2").render(
+            answer={"layout": figure["layout"]}
         )
+        caption = rf"\\{{\footnotesize {figure['caption']}}}" if figure["caption"] else ""
+        items.append(Tex(_fit(body) + caption))
+    if spec.note:
+        items.append(Tex(rf"{{\footnotesize\textit{{Interpretation:}} {escape(spec.note)}}}"))
+    title = Tex(f"{problem.number}. {escape(spec.title)}")
+    return Frame(title, escape(spec.text) if spec.text else None, tuple(items))
+
+
+def _part_frames(part: KeyedPart, name: Tex) -> Iterator[Frame]:
+    """The part's frames: its items in runs of :data:`START_ITEMS` (a first guess, which
+    saves typesetting rounds; the measuring decides)."""
+    title = Tex(f"{escape(part.label)} {name}")
+    items = list(_items(part))
+    runs = [items[i : i + START_ITEMS] for i in range(0, len(items), START_ITEMS)] or [[]]
+    for i, run in enumerate(runs):
+        cont = Tex(f"{title} (cont.)")
+        yield Frame(cont if i else title, None if i else escape(part.spec.text), tuple(run))
     for sub in part.subparts:
-        yield from _frames(sub, name)
+        yield from _part_frames(sub, name)
 
 
 def frames(key: Key) -> list[Frame]:
+    """The deck before fitting: per problem, its statement frame, then a frame per part."""
     out: list[Frame] = []
     for problem in key.problems:
+        out.append(_problem_frame(problem))
         name = escape(problem.loaded.spec.title)
         for part in problem.parts:
-            out.extend(_frames(part, name))
+            out.extend(_part_frames(part, name))
     return out
 
 
-def render_slides(key: Key) -> str:
+def split(deck: list[Frame], too_high: set[int]) -> list[Frame]:
+    """``deck`` with each frame of ``too_high`` (indices) in two halves, the second titled
+    "(cont.)"; a frame of one item is scaled to fit instead."""
+    out: list[Frame] = []
+    for i, frame in enumerate(deck):
+        if i not in too_high:
+            out.append(frame)
+        elif len(frame.items) + (frame.question is not None) <= 1 or not frame.items:
+            out.append(replace(frame, shrink=True))
+        else:
+            asked = frame.question is not None
+            half = (len(frame.items) + asked) // 2 - asked  # the question counts as an item
+            cont = Tex(frame.title if frame.title.endswith("(cont.)") else f"{frame.title} (cont.)")
+            out.append(replace(frame, items=frame.items[:half]))
+            out.append(Frame(cont, None, frame.items[half:]))
+    return out
+
+
+def render_slides(key: Key, deck: list[Frame] | None = None, theme: str | None = None) -> str:
+    """The deck's LaTeX: ``deck`` (the unfitted :func:`frames` by default) in ``theme``."""
     spec = key.loaded.spec
     conventions = key.loaded.conventions.describe()
-    return (
+    figures = any(p.loaded.spec.figures for p in key.problems)
+    shown = [
+        replace(f, items=(Tex(SHRINK.format(f.items[0])),)) if f.shrink and f.items else f
+        for f in (deck if deck is not None else frames(key))
+    ]
+    deck_tex = (
         environment()
         .get_template("slides.tex.j2")
         .render(
@@ -121,29 +167,81 @@ def render_slides(key: Key) -> str:
             course=escape(spec.course or ""),
             date=escape(spec.date or ""),
             conventions=[escape(c) for c in conventions],
-            frames=frames(key),
+            note=escape(spec.note) if spec.note else None,
+            frames=shown,
+            theme=Tex(theme) if theme else None,
             preamble=union(
                 FONTS,
                 MATH,
-                FIT_PACKAGES,
+                FIT,
+                LAYOUT,
                 *(answer_packages(a) for part in key.parts() for a in part.answers),
+                *(((Tex(r"\usepackage{tikz}"), Tex(r"\usetikzlibrary{arrows.meta}")),) * figures),
+                (TRAILER_ID,),
             ),
         )
     )
+    return with_characters(deck_tex, "pdflatex")
+
+
+def too_high(tex: Path) -> set[int]:
+    """The indices of the frames TeX reported too high in ``tex``'s last run."""
+    log = tex.with_suffix(".log")
+    if not log.exists():
+        return set()
+    source = tex.read_text(encoding="utf-8").splitlines()
+    found = set()
+    for entry in read_log(log.read_text(encoding="utf-8", errors="replace")):
+        if entry.kind == "overfull" and entry.line is not None and (entry.points or 0) > 1:
+            marker = part_at(source, entry.line) or ""
+            if marker.startswith("frame "):
+                found.add(int(marker.removeprefix("frame ")))
+    return found
+
+
+def check_theme(theme: str | None) -> None:
+    """Raise :class:`UsageError` unless ``theme`` is a Beamer theme TeX can find."""
+    if theme is None:
+        return
+    known = THEME.match(theme) and (
+        shutil.which("kpsewhich") is None
+        or subprocess.run(
+            ["kpsewhich", f"beamertheme{theme}.sty"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+    if not known:
+        raise UsageError(f"no Beamer theme named {theme!r} (try Madrid, Boadilla, metropolis)")
 
 
 def write_slides(
-    spec: Path, outdir: Path | None = None, pdf: bool = True, force: bool = False
+    spec: Path,
+    outdir: Path | None = None,
+    pdf: bool = True,
+    force: bool = False,
+    theme: str | None = None,
 ) -> list[Path]:
-    """Write ``slides.tex`` (and ``slides.pdf``) into ``build/<spec>/``, beside the key; with
-    ``pdf=False`` an earlier ``slides.pdf`` there is removed, so no stale deck stays."""
+    """Write ``slides.tex`` (and ``slides.pdf``) into ``build/<spec>/``, beside the key,
+    every frame fitted by measuring (see the module docstring); with ``pdf=False`` the
+    unfitted deck's source only, and an earlier ``slides.pdf`` there is removed."""
+    check_theme(theme)
     loaded = load_spec(spec)
     if pdf:
         require_tex()
-    text = render_slides(derive(loaded))
+    key = derive(loaded)
+    deck = frames(key)
     names = ["slides.tex", "slides.pdf"] if pdf else ["slides.tex"]
     with OutputFolder(outdir or default_outdir(spec), "slides", force, [spec]) as out:
-        (out.stage / "slides.tex").write_text(text, encoding="utf-8")
-        if pdf:
-            compile_all([out.stage / "slides.tex"])  # in a worker: a signal stops it whole
+        tex = out.stage / "slides.tex"
+        tex.write_text(render_slides(key, deck, theme), encoding="utf-8")
+        for _ in range(MAX_ROUNDS if pdf else 0):  # each in a worker: a signal stops it whole
+            compile_all([tex], reads_aux=False)
+            high = too_high(tex)
+            if not high:
+                break
+            deck = split(deck, high)
+            tex.write_text(render_slides(key, deck, theme), encoding="utf-8")
+        else:
+            if pdf:
+                compile_all([tex], reads_aux=False)
         return out.commit(names)

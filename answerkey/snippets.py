@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from answerkey import characters
 from answerkey.batch import split_pages
 from answerkey.build import default_outdir
 from answerkey.compile import compile_all
@@ -26,7 +27,7 @@ from answerkey.figures import figure_kind
 from answerkey.latex import Tex
 from answerkey.load import load_spec
 from answerkey.outputs import OutputFolder
-from answerkey.preamble import FONTS, MATH, TABLE, union
+from answerkey.preamble import FONTS, LAYOUT, MATH, TABLE, union
 from answerkey.render import answer_view, environment, step_view
 from answerkey.tools import require_poppler, require_tex
 from derivations.answers import Step
@@ -68,34 +69,47 @@ def _name(step: Step, fallback: str) -> str:
     return slug(f"{label} {role}" if role and label != "Total" else label)
 
 
+MATH_KINDS = ("formula", "working")
+"""Snippets whose ``.tex`` is display math without delimiters: write ``\\[ \\input{name}
+\\]`` (or ``$\\displaystyle \\input{name}$``). Tables and graphs are text-mode bodies:
+``\\input{name}`` where they go."""
+
+
 def _math(lines: list[str]) -> str:
+    """A formula: its one line, or its lines as an ``aligned`` block (math, no delimiters)."""
     if len(lines) == 1:
-        return f"$\\displaystyle {lines[0]}$"
+        return lines[0]
     joined = " \\\\[4pt]\n".join(lines)
-    return f"$\\displaystyle\\begin{{aligned}}\n{joined}\n\\end{{aligned}}$"
+    return f"\\begin{{aligned}}\n{joined}\n\\end{{aligned}}"
 
 
-def _aligned(line: str) -> str:
-    """A one-line chain ``a = b = c`` as an aligned row ``a &= b = c``."""
-    return line if "&" in line else line.replace(" = ", " &= ", 1)
+def _working(rows: list[tuple[str, str]]) -> str:
+    """An answer's working: each step's label, then its chain (a long sum's lines under it),
+    aligned on the chains (math, no delimiters)."""
+    lines = []
+    for label, line in rows:
+        text = line.replace("&", "")
+        lines.append(rf"&\text{{{label}}}\quad && {text}" if label else rf"& && {text}")
+    joined = " \\\\[2pt]\n".join(lines)
+    return f"\\begin{{alignedat}}{{2}}\n{joined}\n\\end{{alignedat}}"
 
 
 def _part_snippets(part: KeyedPart, stem: str, title: str) -> Iterator[Snippet]:
     env = environment()
     for answer in part.answers:
         view = answer_view(answer)
-        chains: list[str] = []
+        chains: list[tuple[str, str]] = []
         for step in answer.steps:
-            lines = step_view(step)["lines"]
+            sv = step_view(step)
+            lines = sv["lines"]
             label = step.label or answer.kind.replace("_", " ")
             yield Snippet(
                 f"{stem}-{_name(step, label)}", "formula", f"{title}: {label}", _math(lines)
             )
-            chains.extend(_aligned(line) for line in lines)
+            chains += [(sv["label"] if i == 0 else "", line) for i, line in enumerate(lines)]
         if len(answer.steps) > 1:
-            yield Snippet(
-                f"{stem}-{slug(answer.kind)}-working", "working", f"{title}: working", _math(chains)
-            )
+            name = f"{stem}-{slug(answer.kind)}-working"
+            yield Snippet(name, "working", f"{title}: working", _working(chains))
         if answer.table is not None:
             body = env.get_template("fragments/tabular.tex.j2").render(answer=view)
             yield Snippet(f"{stem}-table", "table", f"{title}: table", body.strip(), TABLE)
@@ -124,8 +138,10 @@ def collect(key: Key) -> list[Snippet]:
 
 
 def preamble(snippets: Sequence[Snippet]) -> str:
-    """``preamble.tex``: math, and the packages the snippets declare (first-use order)."""
-    lines = union(MATH, *(s.packages for s in snippets))
+    """``preamble.tex``: math, the layout macros, the packages the snippets declare
+    (first-use order), and the mappings of the characters they use."""
+    chars = characters.preamble("".join(s.body for s in snippets), "pdflatex")
+    lines = union(MATH, LAYOUT, *(s.packages for s in snippets), chars)
     return (
         "% Packages for the answerkey snippets: \\input{preamble} after \\documentclass.\n"
         + "\n".join(lines)

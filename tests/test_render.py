@@ -54,9 +54,9 @@ def test_render_is_deterministic() -> None:
         ("100% & $5", r"100\% \& \$5"),
         (r"\input{x}", r"\textbackslash{}input\{x\}"),
         ("~^", r"\textasciitilde{}\textasciicircum{}"),
-        ("3 × 3", r"3 \ensuremath{\times} 3"),
+        ("3 × 3", r"3~\ensuremath{\times} 3"),  # the × of a size never starts a line
         ("W̃", r"\ensuremath{\tilde{W}}"),
-        ("中", r"\ensuremath{\langle}U+4E2D\ensuremath{\rangle}"),
+        ("中", "中"),  # as itself: answerkey.characters maps it, or refuses it before TeX
         ("[1] H-1", r"{[}1{]} H-1"),  # PyLaTeX's bracket guard; hyphens stay hyphens
         ("two\nlines", "two lines"),
     ],
@@ -158,7 +158,7 @@ def test_hostile_strings_print_literally_and_touch_nothing(built: dict[str, Path
         "Café",
         "naïve",
         "\\end{document}",
-        "U+4E2D",
+        "Łódź",
         "c#1 $x$ \\relax",
     ]:
         assert literal in key, literal

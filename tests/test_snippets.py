@@ -106,7 +106,7 @@ def test_snippet_body_inputs_into_an_article(snippets_dir: Path, tmp_path: Path)
     doc = tmp_path / "doc.tex"
     doc.write_text(
         "\\documentclass{article}\n\\input{preamble}\n\\begin{document}\n"
-        "\\input{p3-a-table}\n\n\\input{p2-c-perceptron-backprop-working}\n"
+        "\\input{p3-a-table}\n\n\\[ \\input{p2-c-perceptron-backprop-working} \\]\n"
         "\\end{document}\n"
     )
     assert compile_pdf(doc).exists()

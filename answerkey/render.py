@@ -52,6 +52,9 @@ from answerkey.spec import LoadedProblem
 from derivations.answers import Answer, Step, Table
 from derivations.shapes import Shape
 
+NAME_LINE = 60
+"""Characters of a student's name and number that share one line of the sheet."""
+
 ANCHORS = ("\\firstpageheader", "\\title{", "\\begin{document}")
 """Where a document's preamble starts reading text: the character mappings go before."""
 
@@ -405,6 +408,8 @@ def render(
         "bonus_column": any(row[2] for row in table),
         "variant": escape(variant) if variant else None,
         "student": [escape(student[0]), escape(student[1])] if student else None,
+        # a long name and number each get a line, rather than breaking one across two
+        "student_lines": student is not None and len(student[0]) + len(student[1]) > NAME_LINE,
     }
     doc = environment().get_template("document.tex.j2")
     sheet = {**context, "preamble": _sheet_preamble(problems, bool(table), engine)}

@@ -88,7 +88,7 @@ def _working(rows: list[tuple[str, str]]) -> str:
     aligned on the chains (math, no delimiters)."""
     lines = []
     for label, line in rows:
-        text = line.replace("&", "")
+        text = re.sub(r"(?<!\\)&", "", line)  # the chain's own alignment, not an escaped \&
         lines.append(rf"&\text{{{label}}}\quad && {text}" if label else rf"& && {text}")
     joined = " \\\\[2pt]\n".join(lines)
     return f"\\begin{{alignedat}}{{2}}\n{joined}\n\\end{{alignedat}}"

@@ -135,7 +135,7 @@ def test_one_and_three_dimensional_convolutions_print_their_own_axes() -> None:
     )
     assert chain(c1.counts[Count.MACS]) == (
         r"\mathrm{MAC} = L_{\mathrm{out}} C_{\mathrm{out}} K C_{\mathrm{in}} = 50 \cdot 8 \cdot 5"
-        r" \cdot 4 = 8000"
+        r" \cdot 4 = \num{8000}"  # grouped from four digits on
     )
     c3 = layer(
         [8, 16, 16, 4], {"kind": "conv3d", "filters": 8, "kernel": 3, "padding": 1, "groups": 2}

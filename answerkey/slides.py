@@ -241,7 +241,6 @@ def write_slides(
                 break
             deck = split(deck, high)
             tex.write_text(render_slides(key, deck, theme), encoding="utf-8")
-        else:
-            if pdf:
-                compile_all([tex], reads_aux=False)
+        if pdf:  # again until the .aux settles: the footline's frame total is read from it
+            compile_all([tex])
         return out.commit(names)

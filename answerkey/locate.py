@@ -8,6 +8,7 @@ and find the line and column in :class:`~answerkey.yamlpos.Located`.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,10 +38,16 @@ def clean(data: Any, loc: Loc) -> Loc:
     return tuple(shown)
 
 
-def from_validation(located: Located, err: ValidationError) -> SpecError:
-    """The first error pydantic found, as one line: ``file:line:col field: message``."""
+def from_validation(
+    located: Located, err: ValidationError, translate: Callable[[Loc], Loc] | None = None
+) -> SpecError:
+    """The first error pydantic found, as one line: ``file:line:col field: message``.
+    ``translate`` maps a path of the validated data to where it is written (a layer that a
+    block use expanded into is written in the block)."""
     first = err.errors(include_url=False)[0]
     loc: Loc = tuple(first["loc"])
+    if translate is not None:
+        loc = translate(loc)
     ctx = first.get("ctx") or {}
     kind, msg = first["type"], first["msg"]
     at_key = False

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from answerkey.blocks import expanded_network
 from answerkey.errors import CheckFailed, ToolMissing
 from derivations.activations import ACTIVATIONS
 from derivations.formula import int_value, size_symbol
@@ -241,6 +242,8 @@ def _measure(
 
 def _join(torch: Any, raw: Mapping[str, Any], ys: list[Any], sequence: bool) -> Any:
     join = raw.get("join", "concat")
+    if join == "first":
+        return ys[0]
     if join == "concat":
         return torch.cat(ys, dim=-1 if sequence else 1)
     out = ys[0]
@@ -462,6 +465,7 @@ def check_network(
     """Every row of ``analysis`` against PyTorch's model of ``raw_network``; ``bias`` is the
     raw spec's bias convention for this network's problem, ``conventions`` the rest of what
     the referee reads from it (rounding, normalisation counts)."""
+    raw_network = expanded_network(raw_network)
     rows: list[CheckRow] = []
     for values in _draws(raw_network, analysis.network.name, samples):
         label = analysis.network.name

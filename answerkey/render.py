@@ -215,7 +215,18 @@ documents that have a long answer."""
 
 
 def _blocks(rows: list[Any]) -> list[list[Any]]:
-    return [rows[i : i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
+    """Rows in blocks of :data:`TABLE_ROWS` lines' height: a line with a fraction (a
+    floored size, a grouped depth) stands twice as tall and counts twice."""
+    blocks: list[list[Any]] = [[]]
+    height = 0
+    for row in rows:
+        tall = 2 if r"\frac" in str(row.get("working", "") if isinstance(row, dict) else row) else 1
+        if height + tall > TABLE_ROWS and blocks[-1]:
+            blocks.append([])
+            height = 0
+        blocks[-1].append(row)
+        height += tall
+    return blocks if blocks[-1] else []
 
 
 def _table_view(table: Table) -> dict[str, Any]:

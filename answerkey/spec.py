@@ -8,7 +8,7 @@ file, and drawing a variant's values first, is :mod:`answerkey.load`'s job.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from answerkey.blocks import BlockError, expanded_spec, original
 from answerkey.errors import SpecError, SpecWarning
 from answerkey.layer_table import expand_tables
 from answerkey.locate import clean, from_validation
@@ -182,8 +183,12 @@ class LoadedSpec:
     """The spec's own conventions (its top-level ``conventions:`` over the defaults); a
     problem may override them (:attr:`LoadedProblem.conventions`)."""
 
+    origin: Mapping[Loc, Loc] = field(default_factory=dict)
+    """Where each layer that a block use expanded into is written (:mod:`answerkey.blocks`)."""
+
     def error(self, loc: Loc, err: DerivationError) -> SpecError:
         """A derivation error, placed at ``loc`` plus the field the error names."""
+        loc = original(loc, self.origin)
         full = clean(self.located.data, (*loc, err.field) if err.field else loc)
         return SpecError(self.located.where(full), dotted(full) or None, err.message)
 
@@ -258,13 +263,17 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     if expanded is not data:  # errors are placed in the layers the tables stand for
         located, data = replace(located, data=expanded), expanded
     try:
-        spec = Spec.model_validate(data)
+        expanded, origin = expanded_spec(data)
+    except BlockError as err:
+        raise SpecError(located.where(err.path), dotted(err.path) or None, err.message) from None
+    try:
+        spec = Spec.model_validate(expanded)
     except ValidationError as err:
-        raise from_validation(located, err) from None
+        raise from_validation(located, err, lambda loc: original(loc, origin)) from None
     _check_depth(located, spec)
     _warn_unanswered(located, spec)
     base = spec.conventions.apply(Conventions())
-    loaded = LoadedSpec(name, spec, (), located)
+    loaded = LoadedSpec(name, spec, (), located, origin=origin)
     problems = []
     for i, problem in enumerate(spec.problems):
         conventions = problem.conventions.apply(base) if problem.conventions else base
@@ -277,7 +286,9 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
                 raise loaded.error(err.path or loc, err) from None
         _check_figures(loaded, problem, ("problems", i), problem.networks)
         problems.append(LoadedProblem(problem, conventions, Context(analyses)))
-    return LoadedSpec(name, spec, _stating(problems), located, data, _stating_base(base, problems))
+    return LoadedSpec(
+        name, spec, _stating(problems), located, data, _stating_base(base, problems), origin
+    )
 
 
 def _present(problems: list[LoadedProblem]) -> frozenset[str]:

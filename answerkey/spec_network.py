@@ -36,11 +36,12 @@ class BranchSpec(Strict):
 
 class ParallelSpec(Strict):
     """Branches that read the same input, joined by depth concatenation, addition or
-    element-wise multiplication."""
+    element-wise multiplication, or ``first``: the first branch goes on, the others are side
+    outputs (an auxiliary classifier)."""
 
     kind: Literal["parallel"]
     name: Text | None = None
-    join: Literal["concat", "add", "multiply"] = "concat"
+    join: Literal["concat", "add", "multiply", "first"] = "concat"
     activation: ActivationName = "identity"
     branches: list[BranchSpec] = Field(min_length=2)
 

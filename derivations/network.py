@@ -25,7 +25,7 @@ from derivations.layers.base import Count, LayerKind, LayerResult
 from derivations.shapes import Shape, ShapeError
 from derivations.symbols import labelled_terms
 
-Join = Literal["concat", "add", "multiply"]
+Join = Literal["concat", "add", "multiply", "first"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ class Branch:
 class Parallel:
     """Branches that all read the same input; ``concat`` stacks their outputs along depth,
     ``add`` sums them (a residual join), ``multiply`` multiplies them element-wise (a
-    squeeze-and-excitation gate). A branch without layers is the identity (a shortcut)."""
+    squeeze-and-excitation gate), ``first`` passes the first branch on and leaves the others
+    as side outputs (an auxiliary classifier). A branch without layers is the identity (a
+    shortcut)."""
 
     name: str
     branches: tuple[Branch, ...]
@@ -148,7 +150,7 @@ class Analysis:
         for row in self.rows:
             r = row.result
             if isinstance(r, JoinResult):
-                if r.block.join != "concat":
+                if r.block.join in ("add", "multiply"):
                     found.add(PRESENT_JOIN)
             else:
                 if Count.SCALES in r.counts or Count.RUNNING_MEANS in r.counts:
@@ -238,6 +240,8 @@ def _parallel(block: Parallel, shape: Shape, rows: list[Row], conventions: Conve
             dict(zip(parts, [o.channels for o in outs], strict=True)),
         )
         out = first.with_channels(depth.value)
+    elif block.join == "first":
+        out = first
     else:
         out = _broadcast(block, outs)
         extra = sp.Integer(len(outs) - 1)

@@ -43,6 +43,18 @@ BOMB = (
 )
 
 
+BLOCK_PAIR = (
+    "        input: [32, 32, 3]\n        blocks:\n          pair:\n            params: {w: null}\n"
+    "            layers:\n"
+    "              - {name: c, kind: conv2d, filters: w, kernel: 3, padding: 1}\n"
+    "              - {name: d, kind: conv2d, filters: w/2, kernel: 1}\n"
+)
+BLOCK_TYPO = (
+    "        input: [32, 32, 3]\n        blocks:\n          pair:\n            params: {w: null}\n"
+    "            layers:\n              - {name: c, kind: conv2d, filters: w, kernal: 3}\n"
+)
+
+
 def edit(old: str, new: str) -> str:
     assert old in VALID
     return VALID.replace(old, new)
@@ -553,6 +565,103 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
         "5:35",
         "problems[0].conventions.recurrent_bias",
         "expected 'pytorch' or 'keras', got 'kera'",
+    ),
+    # reusable blocks
+    (
+        "block-unknown",
+        VALID.replace(
+            "        input: [32, 32, 3]\n",
+            BLOCK_PAIR,
+            1,
+        ).replace(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: p, kind: block, block: pear, with: {w: 8}}\n"
+            "          - {name: fc, kind: linear, units: 10}",
+            1,
+        ),
+        "16:43",
+        "problems[0].networks.net.layers[1].block",
+        "no block named 'pear' in this network (defined: pair)",
+    ),
+    (
+        "block-unknown-parameter",
+        VALID.replace(
+            "        input: [32, 32, 3]\n",
+            BLOCK_PAIR,
+            1,
+        ).replace(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: p, kind: block, block: pair, with: {width: 8}}\n"
+            "          - {name: fc, kind: linear, units: 10}",
+            1,
+        ),
+        "16:55",
+        "problems[0].networks.net.layers[1].with",
+        "block 'pair' has no parameter 'width' (it has: w)",
+    ),
+    (
+        "block-missing-parameter",
+        VALID.replace(
+            "        input: [32, 32, 3]\n",
+            BLOCK_PAIR,
+            1,
+        ).replace(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: p, kind: block, block: pair}\n"
+            "          - {name: fc, kind: linear, units: 10}",
+            1,
+        ),
+        "16:13",
+        "problems[0].networks.net.layers[1].with",
+        "block 'pair' needs a value for 'w'",
+    ),
+    (
+        "block-repeat-zero",
+        VALID.replace(
+            "        input: [32, 32, 3]\n",
+            BLOCK_PAIR,
+            1,
+        ).replace(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: p, kind: block, block: pair, with: {w: 8}, repeat: 0}\n"
+            "          - {name: fc, kind: linear, units: 10}",
+            1,
+        ),
+        "16:71",
+        "problems[0].networks.net.layers[1].repeat",
+        "repeat must be a whole number from 1 to 1000, got 0",
+    ),
+    (
+        "block-parameter-not-whole",
+        VALID.replace(
+            "        input: [32, 32, 3]\n",
+            BLOCK_PAIR,
+            1,
+        ).replace(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: p, kind: block, block: pair, with: {w: 7}}\n"
+            "          - {name: fc, kind: linear, units: 10}",
+            1,
+        ),
+        "13:50",
+        "problems[0].networks.net.blocks.pair.layers[1].filters",
+        "'w/2' is 7/2 with {'w': 7}, not a whole number (in p)",
+    ),
+    (
+        "block-layer-field",
+        VALID.replace(
+            "        input: [32, 32, 3]\n",
+            BLOCK_TYPO,
+            1,
+        ).replace(
+            "- {name: fc, kind: linear, units: 10}",
+            "- {name: p, kind: block, block: pair, with: {w: 8}}\n"
+            "          - {name: fc, kind: linear, units: 10}",
+            1,
+        ),
+        "12:53",
+        "problems[0].networks.net.blocks.pair.layers[0].kernal",
+        "unknown field 'kernal'; did you mean 'kernel'?",
     ),
     ("alias-bomb", BOMB, None, None, "alias bomb"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "3:3", "other", "merge keys"),

@@ -45,6 +45,9 @@ def param_steps(analysis: Analysis, row: Row, result: LayerResult) -> list[Step]
     ]
 
 
+LISTED = 22
+"""Up to this many layers, the reason names each; beyond, it counts them."""
+
 TRAINABLE = (Count.WEIGHTS, Count.BIASES, Count.SCALES, Count.SHIFTS)
 
 
@@ -91,14 +94,21 @@ class TotalParams(QuestionKind):
         steps = [s for r, res in counted for s in param_steps(analysis, r, res)]
         summed = total_params_sum(analysis)
         free = [r.label for r, res in analysis.layers() if not has_params(res)]
-        why = (
-            "The network's size is the sum of its layers' parameter counts: "
-            + " + ".join(f"{r.label}" for r, _ in counted)
-            + "."
-        )
-        if free:
-            verb = "has" if len(free) == 1 else "have"
-            why += f" {', '.join(free)} {verb} no parameters."
+        if len(counted) + len(free) <= LISTED:
+            why = (
+                "The network's size is the sum of its layers' parameter counts: "
+                + " + ".join(f"{r.label}" for r, _ in counted)
+                + "."
+            )
+            if free:
+                verb = "has" if len(free) == 1 else "have"
+                why += f" {', '.join(free)} {verb} no parameters."
+        else:  # a zoo network: the working lists every term; the prose counts them
+            why = (
+                f"The network's size is the sum of the parameter counts of its {len(counted)} "
+                f"layers that have parameters (each in the working above); the other "
+                f"{len(free)} (pooling, activations, joins of shape) have none."
+            )
         if analysis.network.input.is_vector:
             why += " The input layer has none: it only holds the features."
         return Answer(

@@ -2,10 +2,14 @@
 then one frame (or more) per part, the question first and the working revealed one item at
 a time (``\\pause``). Items are the same formulas, tables and diagrams the key uses.
 
-Frames are fitted by measuring, not by a line budget: the deck is typeset, every frame that
-TeX reports too high (an overfull ``\\vbox`` at its ``\\end{frame}``, found through the
-``% answerkey: frame N`` marker before it) is split in two, and the deck is typeset again,
-until every frame fits; a single item taller than a frame is scaled to fit it.
+Frames are filled by measuring, not by a line budget. A first TeX run (:func:`measure`, in
+the deck's own class, theme and fonts) reports the room a titled frame leaves and the height
+of every question and item; :func:`pack` then fills each frame with as many items as fit, in
+order, and continues on a "(cont.)" frame. The deck is typeset, and any frame TeX still
+reports too high (an overfull ``\\vbox`` at its ``\\end{frame}``, found through the
+``% answerkey: frame N`` marker before it; a title that wraps, say) is split in two and the
+deck typeset again, until every frame fits; a single item taller than a frame is scaled to
+fit it.
 """
 
 from __future__ import annotations
@@ -31,15 +35,17 @@ from answerkey.texlog import part_at, read_log
 from answerkey.tools import require_tex
 
 FIT_BOX = (
-    r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.66\textheight, center}}{}"
+    r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.66\textheight,"
+    r" margin=0pt 3pt, center}}{}"
     r"\end{{adjustbox}}"
 )
 SHRINK = (
     r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.74\textheight, center}}"
     r"\begin{{minipage}}{{\linewidth}}{}\end{{minipage}}\end{{adjustbox}}"
 )
-START_ITEMS = 4
-"""Items per frame before measuring."""
+GAP = 3.0
+"""Points allowed between two stacked items beyond their heights (interline glue)."""
+_HEIGHT = re.compile(r"^answerkey-height (\d+) (q|\d+) ([0-9.]+)pt$", re.MULTILINE)
 MAX_ROUNDS = 6
 """Typesettings at most: each splits every frame still too high in two."""
 THEME = re.compile(r"^[A-Za-z]{1,40}$")
@@ -109,16 +115,25 @@ def _problem_frame(problem: KeyedProblem) -> Frame:
 
 
 def _part_frames(part: KeyedPart, name: Tex) -> Iterator[Frame]:
-    """The part's frames: its items in runs of :data:`START_ITEMS` (a first guess, which
-    saves typesetting rounds; the measuring decides)."""
-    title = Tex(f"{escape(part.label)} {name}")
-    items = list(_items(part))
-    runs = [items[i : i + START_ITEMS] for i in range(0, len(items), START_ITEMS)] or [[]]
-    for i, run in enumerate(runs):
-        cont = Tex(f"{title} (cont.)")
-        yield Frame(cont if i else title, None if i else escape(part.spec.text), tuple(run))
+    """The part's frame with all its items (:func:`pack` spreads them over frames), then its
+    subparts' frames. A subpart's title numbers it as the key does: 4(b)ii."""
+    title = Tex(f"{escape(display_label(part.label))} {name}")
+    yield Frame(title, escape(part.spec.text), tuple(_items(part)))
     for sub in part.subparts:
         yield from _part_frames(sub, name)
+
+
+def display_label(label: str) -> str:
+    """A part label as the key prints it: a subpart's number in lower-case Roman numerals
+    (``4(b).2`` → ``4(b)ii``), as the exam class numbers subparts."""
+    head, dot, number = label.rpartition(".")
+    if not dot or not number.isdigit():
+        return label
+    value, roman = int(number), ""
+    for size, letters in ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while value >= size:
+            roman, value = roman + letters, value - size
+    return head + roman
 
 
 def frames(key: Key) -> list[Frame]:
@@ -130,6 +145,65 @@ def frames(key: Key) -> list[Frame]:
         for part in problem.parts:
             out.extend(_part_frames(part, name))
     return out
+
+
+@dataclass(frozen=True)
+class Measures:
+    """What :func:`measure` read: the room (pt) a titled frame leaves for its body, and per
+    frame of the deck the height (pt, height plus depth) of its question and of each item."""
+
+    room: float
+    questions: dict[int, float]
+    items: dict[int, list[float]]
+
+
+def measure(key: Key, deck: list[Frame], theme: str | None, folder: Path) -> Measures | None:
+    """Typeset the measuring document of ``deck`` in ``folder`` and read its log; None if the
+    log holds no measures (then the deck is fitted by splitting alone)."""
+    tex = folder / "measure.tex"
+    tex.write_text(render_slides(key, deck, theme, measure=True), encoding="utf-8")
+    compile_all([tex], reads_aux=False)
+    log = tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    over = [e.points for e in read_log(log) if e.kind == "overfull" and e.points is not None]
+    text_height = re.search(r"^answerkey-textheight ([0-9.]+)pt$", log, re.MULTILINE)
+    if not over or text_height is None:
+        return None
+    questions: dict[int, float] = {}
+    items: dict[int, list[float]] = {}
+    for frame, which, height in _HEIGHT.findall(log):
+        if which == "q":
+            questions[int(frame)] = float(height)
+        else:
+            items.setdefault(int(frame), []).append(float(height))
+    return Measures(float(text_height.group(1)) - over[0], questions, items)
+
+
+def pack(deck: list[Frame], measures: Measures) -> list[Frame]:
+    """``deck`` with each frame's items laid on as few frames as fit in order: a frame takes
+    items while their heights (plus :data:`GAP` each) fit the room; the rest continue on a
+    "(cont.)" frame. An item taller than a whole frame gets a frame of its own, scaled."""
+    out: list[Frame] = []
+    for i, frame in enumerate(deck):
+        heights = measures.items.get(i, [])
+        if len(heights) != len(frame.items):  # not measured: leave it to the splitting
+            out.append(frame)
+            continue
+        used = measures.questions.get(i, 0.0) + (GAP if frame.question else 0.0)
+        run: list[Tex] = []
+        current = frame
+        for item, height in zip(frame.items, heights, strict=True):
+            if run and used + height + GAP > measures.room:
+                out.append(replace(current, items=tuple(run)))
+                current = Frame(_cont(frame.title), None, ())
+                run, used = [], 0.0
+            run.append(item)
+            used += height + GAP
+        out.append(replace(current, items=tuple(run)))
+    return out
+
+
+def _cont(title: Tex) -> Tex:
+    return Tex(title if title.endswith("(cont.)") else f"{title} (cont.)")
 
 
 def split(deck: list[Frame], too_high: set[int]) -> list[Frame]:
@@ -144,14 +218,16 @@ def split(deck: list[Frame], too_high: set[int]) -> list[Frame]:
         else:
             asked = frame.question is not None
             half = (len(frame.items) + asked) // 2 - asked  # the question counts as an item
-            cont = Tex(frame.title if frame.title.endswith("(cont.)") else f"{frame.title} (cont.)")
             out.append(replace(frame, items=frame.items[:half]))
-            out.append(Frame(cont, None, frame.items[half:]))
+            out.append(Frame(_cont(frame.title), None, frame.items[half:]))
     return out
 
 
-def render_slides(key: Key, deck: list[Frame] | None = None, theme: str | None = None) -> str:
-    """The deck's LaTeX: ``deck`` (the unfitted :func:`frames` by default) in ``theme``."""
+def render_slides(
+    key: Key, deck: list[Frame] | None = None, theme: str | None = None, measure: bool = False
+) -> str:
+    """The deck's LaTeX: ``deck`` (the unfitted :func:`frames` by default) in ``theme``;
+    with ``measure``, the measuring document of :func:`measure` instead of the frames."""
     spec = key.loaded.spec
     conventions = key.loaded.conventions.describe()
     figures = any(p.loaded.spec.figures for p in key.problems)
@@ -169,6 +245,7 @@ def render_slides(key: Key, deck: list[Frame] | None = None, theme: str | None =
             conventions=[escape(c) for c in conventions],
             note=escape(spec.note) if spec.note else None,
             frames=shown,
+            measure=measure,
             theme=Tex(theme) if theme else None,
             preamble=union(
                 FONTS,
@@ -233,6 +310,8 @@ def write_slides(
     names = ["slides.tex", "slides.pdf"] if pdf else ["slides.tex"]
     with OutputFolder(outdir or default_outdir(spec), "slides", force, [spec]) as out:
         tex = out.stage / "slides.tex"
+        if pdf and (measures := measure(key, deck, theme, out.stage)) is not None:
+            deck = pack(deck, measures)
         tex.write_text(render_slides(key, deck, theme), encoding="utf-8")
         for _ in range(MAX_ROUNDS if pdf else 0):  # each in a worker: a signal stops it whole
             compile_all([tex], reads_aux=False)

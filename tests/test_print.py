@@ -20,9 +20,10 @@ from answerkey.build import build
 from answerkey.compile import compile_pdf
 from answerkey.derive import derive
 from answerkey.errors import CompileError
+from answerkey.latex import Tex
 from answerkey.load import load_spec
 from answerkey.render import render
-from answerkey.slides import write_slides
+from answerkey.slides import Frame, Measures, display_label, pack, write_slides
 from answerkey.snippets import write_snippets
 from answerkey.texlog import LogEntry, read_log
 from answerkey.variants import build_variants
@@ -120,6 +121,40 @@ def test_slides_fit_by_measuring(
     if spec.stem == "homework3":
         assert "The scan lost the Conv-1 line" in deck
         assert "Consider the architecture of GoogLeNet" in deck
+
+
+def test_pack_fills_frames_in_order_and_continues() -> None:
+    """Items go on while their measured heights fit the room; the rest continue on a
+    "(cont.)" frame without the question; an item taller than a frame gets one alone."""
+    items = tuple(Tex(f"item {i}") for i in range(5))
+    deck = [Frame(Tex("1(a) Nets"), Tex("Why?"), items)]
+    measures = Measures(100.0, {0: 20.0}, {0: [30.0, 30.0, 30.0, 500.0, 10.0]})
+    packed = pack(deck, measures)
+    assert [f.items for f in packed] == [items[:2], items[2:3], items[3:4], items[4:]]
+    assert [f.question for f in packed] == [Tex("Why?"), None, None, None]
+    assert [str(f.title) for f in packed[1:]] == ["1(a) Nets (cont.)"] * 3
+    unmeasured = Measures(100.0, {}, {})
+    assert pack(deck, unmeasured) == deck
+
+
+def test_subpart_titles_number_as_the_key() -> None:
+    assert [display_label(x) for x in ("4(b).1", "4(b).4", "4(b).9", "4(b).14", "1(a)")] == [
+        "4(b)i",
+        "4(b)iv",
+        "4(b)ix",
+        "4(b)xiv",
+        "1(a)",
+    ]
+
+
+@pytest.mark.slow
+def test_packed_deck_uses_its_frames(tex_available: None, tmp_path: Path) -> None:
+    """Measured packing puts several items on a frame: Homework 3's 3(a) working (sixteen
+    layer steps, the table and the reason) takes at most four frames, and no frame is overfull (the fit test)."""
+    write_slides(ROOT / "specs" / "homework3.yaml", tmp_path / "s")
+    deck = (tmp_path / "s" / "slides.tex").read_text(encoding="utf-8")
+    assert 0 < deck.count("{3(a) A CNN shape and parameter table (cont.)}") <= 4
+    assert "{4(b)ii The GoogLeNet inception module}" in deck
 
 
 @pytest.mark.slow

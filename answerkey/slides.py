@@ -43,6 +43,8 @@ SHRINK = (
     r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.74\textheight, center}}"
     r"\begin{{minipage}}{{\linewidth}}{}\end{{minipage}}\end{{adjustbox}}"
 )
+GUESS_ITEMS = 4
+"""Items per frame where nothing was measured (``--no-pdf``: the source only)."""
 GAP = 3.0
 """Points allowed between two stacked items beyond their heights (interline glue)."""
 _HEIGHT = re.compile(r"^answerkey-height (\d+) (q|\d+) ([0-9.]+)pt$", re.MULTILINE)
@@ -202,6 +204,16 @@ def pack(deck: list[Frame], measures: Measures) -> list[Frame]:
     return out
 
 
+def guess(deck: list[Frame]) -> list[Frame]:
+    """``deck`` in runs of :data:`GUESS_ITEMS` items per frame, where no TeX run measures."""
+    out: list[Frame] = []
+    for frame in deck:
+        runs = [frame.items[i : i + GUESS_ITEMS] for i in range(0, len(frame.items), GUESS_ITEMS)]
+        out.append(replace(frame, items=runs[0] if runs else ()))
+        out.extend(Frame(_cont(frame.title), None, run) for run in runs[1:])
+    return out
+
+
 def _cont(title: Tex) -> Tex:
     return Tex(title if title.endswith("(cont.)") else f"{title} (cont.)")
 
@@ -310,8 +322,8 @@ def write_slides(
     names = ["slides.tex", "slides.pdf"] if pdf else ["slides.tex"]
     with OutputFolder(outdir or default_outdir(spec), "slides", force, [spec]) as out:
         tex = out.stage / "slides.tex"
-        if pdf and (measures := measure(key, deck, theme, out.stage)) is not None:
-            deck = pack(deck, measures)
+        measures = measure(key, deck, theme, out.stage) if pdf else None
+        deck = pack(deck, measures) if measures is not None else guess(deck)
         tex.write_text(render_slides(key, deck, theme), encoding="utf-8")
         for _ in range(MAX_ROUNDS if pdf else 0):  # each in a worker: a signal stops it whole
             compile_all([tex], reads_aux=False)

@@ -150,7 +150,8 @@ def test_subpart_titles_number_as_the_key() -> None:
 @pytest.mark.slow
 def test_packed_deck_uses_its_frames(tex_available: None, tmp_path: Path) -> None:
     """Measured packing puts several items on a frame: Homework 3's 3(a) working (sixteen
-    layer steps, the table and the reason) takes at most four frames, and no frame is overfull (the fit test)."""
+    layer steps, the table and the reason) takes at most four frames; no frame is overfull
+    (the fit test above)."""
     write_slides(ROOT / "specs" / "homework3.yaml", tmp_path / "s")
     deck = (tmp_path / "s" / "slides.tex").read_text(encoding="utf-8")
     assert 0 < deck.count("{3(a) A CNN shape and parameter table (cont.)}") <= 4

@@ -123,11 +123,13 @@ class _Walker:
         try:
             value = self.loader.construct_object(node, deep=True)
         except ValueError as err:  # e.g. an integer beyond Python's 4,300-digit limit
-            raise SpecError(
-                _where(self.located, node),
-                _dotted(loc) or None,
-                f"cannot read this value: {str(err).split(':')[0]}",
-            ) from None
+            digits = sum(c.isdigit() for c in node.value)
+            why = (
+                f"a number of {digits:,} digits is too long to read (at most 4,300 digits)"
+                if "digits" in str(err)
+                else f"cannot read this value: {str(err).split(':')[0]}"
+            )
+            raise SpecError(_where(self.located, node), _dotted(loc) or None, why) from None
         return written(value, node.value)
 
 

@@ -532,10 +532,11 @@ def verdict(rows: list[CheckRow]) -> str:
 
 
 def format_report(rows: list[CheckRow]) -> str:
-    """A fixed-width table: ours against PyTorch for shape and each count."""
+    """A fixed-width table: ours against PyTorch for shape and each count. Shapes are in
+    PyTorch's order without the batch: C×H×W for maps, T×d for sequences, N for vectors."""
     net_w = max([len("network"), *(len(r.network) for r in rows)])
     layer_w = max([len("layer"), *(len(r.layer) for r in rows)])
-    head = f"{'network':<{net_w}} {'layer':<{layer_w}} {'shape (C,H,W)':<18} " + " ".join(
+    head = f"{'network':<{net_w}} {'layer':<{layer_w}} {'shape (PyTorch)':<18} " + " ".join(
         f"{c:>14}" for c in COLUMNS
     )
     lines = [head + "  verdict", "-" * (len(head) + 9)]

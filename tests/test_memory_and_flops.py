@@ -29,10 +29,10 @@ LAYERS = [
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "int8": "int8"}
 
 
-def context(batch: int | None = None, bias: bool = False) -> Context:
+def context(batch: int | None = None, bias: bool = False, **conventions: Any) -> Context:
     inp: Any = {"map": [32, 32, 3], "batch": batch} if batch else [32, 32, 3]
     net = NetworkSpec.model_validate({"input": inp, "layers": LAYERS}).to_model("n", ())
-    return Context({"n": analyze(net, Conventions(bias=bias))})
+    return Context({"n": analyze(net, Conventions(bias=bias, **conventions))})
 
 
 def torch_model(bias_everywhere: bool) -> Any:
@@ -117,8 +117,10 @@ def test_flops_are_twice_the_macs_pytorch_counts() -> None:
     assert got.table.total[2] == params
 
 
-def test_bias_adds_and_activations_are_counted_when_asked() -> None:
+def test_bias_adds_and_activations_are_counted_under_the_conventions() -> None:
     plain = FlopsTable().derive(context(bias=True))
-    more = FlopsTable(bias_adds=True, activations=True).derive(context(bias=True))
+    more = FlopsTable().derive(context(bias=True, bias_ops=True, activation_ops=True))
     c1, c2, fc = 32 * 32 * 8, 7 * 7 * 16, 10
     assert more.value - plain.value == (c1 + c2 + fc) + c1  # bias adds, then c1's ReLU
+    assert more.table is not None and "also counted: pooling windows" in more.table.notes[0]
+    assert "bias additions: one per output value" in more.table.notes[0]

@@ -18,7 +18,7 @@ from derivations.conventions import Conventions
 from derivations.network import analyze
 from derivations.questions.base import Context
 from derivations.questions.receptive_field import ReceptiveField
-from derivations.shapes import ShapeError
+from derivations.shapes import ShapeError, Unsupported
 
 
 def answer(layers: list[dict[str, Any]], size: Any = 64, **ask: Any) -> Any:
@@ -67,6 +67,12 @@ def test_a_dense_layer_sees_the_whole_input() -> None:
     got = answer([conv(3), {"kind": "linear", "units": 4}])
     assert got.value is None and got.table.rows[-1][-1] == "whole input (64 × 64)"
     assert answer([conv(3, name="c"), {"kind": "linear", "units": 4}], layer="c").value == 3
+
+
+def test_a_transposed_convolution_is_refused_by_name() -> None:
+    up = {"kind": "convtranspose2d", "name": "up", "filters": 1, "kernel": 2, "stride": 2}
+    with pytest.raises(Unsupported, match="up is a transposed convolution"):
+        answer([conv(3), up])
 
 
 def test_a_vector_input_is_refused() -> None:

@@ -52,7 +52,13 @@ class Linear(Dense):
         weights = Formula.of(sp.Symbol("W"), product([N_IN, N_OUT]), values)
         macs = Formula.of(sp.Symbol("MAC"), product([N_IN, N_OUT]), values)
         biases = Formula.of(sp.Symbol("b"), N_OUT, values)
-        counts = {Count.WEIGHTS: weights, Count.BIASES: biases, Count.MACS: macs}
+        adds = Formula.of(sp.Symbol("OPS"), N_OUT, values)  # one bias addition per output
+        counts = {
+            Count.WEIGHTS: weights,
+            Count.BIASES: biases,
+            Count.MACS: macs,
+            Count.BIAS_OPS: adds,
+        }
         return LayerResult(self, shape, Shape.vector(n_out), (), counts)
 
     def _per_position(self, shape: Shape) -> LayerResult:

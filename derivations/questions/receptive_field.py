@@ -105,6 +105,13 @@ class _Walk:
     def _next(self, layer: LayerKind, result: LayerResult, field: Field) -> Field:
         if field.whole:
             return field
+        if isinstance(layer, Windowed) and getattr(layer, "transposed", False):
+            raise Unsupported(
+                "network",
+                f"{layer.label} is a {layer.title}: the receptive-field recursion here covers "
+                "layers that slide a window over their input, not ones that scatter into "
+                "their output",
+            )
         if isinstance(layer, Windowed):
             return self._windowed(layer, result, field)
         same = result.out_shape.form == result.in_shape.form and (

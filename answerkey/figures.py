@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sympy as sp
+
 from answerkey.latex import Tex, escape, shape_tex, tex
-from derivations.activations import activation
-from derivations.answers import ComputeGraphFigure, Figure, ModuleGraphFigure
+from derivations.activations import ACTIVATIONS, activation
+from derivations.answers import ComputeGraphFigure, Figure, ModuleGraphFigure, ValueGraphFigure
 from derivations.layers import LayerKind, LayerResult
 from derivations.network import Analysis, JoinResult, Parallel
 
@@ -173,6 +175,91 @@ def _graph_json(graph: ComputeGraphFigure) -> dict[str, Any]:
 
 
 TIKZ = (Tex(r"\usepackage{tikz}"), Tex(r"\usetikzlibrary{arrows.meta}"))
+STEP = 2.9  # cm between the nodes of a value graph's main chain
+ADJUSTBOX = (Tex(r"\usepackage{adjustbox}"),)  # a value graph is scaled to the line if wider
+
+
+def _numbers(value: Any, places: int) -> Tex:
+    """A number or an explicit matrix as compact LaTeX (``smallmatrix``), to ``places``."""
+    if isinstance(value, sp.MatrixBase):
+        rows = [" & ".join(tex(v, places) for v in value.row(i)) for i in range(value.rows)]
+        return Tex(r"\left[\begin{smallmatrix}" + r" \\ ".join(rows) + r"\end{smallmatrix}\right]")
+    return tex(value, places)
+
+
+def value_graph(graph: ValueGraphFigure) -> dict[str, Any]:
+    """Positions and labels of a value graph: the main chain left to right (inputs, ops,
+    output), each op's parameters in one box below it (values, and gradients beneath); on
+    each edge of the chain its value above and its gradient below."""
+    places = graph.decimals
+    chain = [(i, s, r) for i, s, r in graph.nodes if r != "param"]
+    x = {nid: k * STEP for k, (nid, _, _) in enumerate(chain)}
+    nodes = []
+    for nid, sym, role in chain:
+        name = str(sym)
+        label = Tex(activation(name).latex) if name in ACTIVATIONS else tex(sym)
+        if name == "affine":
+            label = Tex(r"\times,+")
+        elif name == "loss":
+            label = Tex(r"\mathcal{L}")
+        nodes.append(
+            {
+                "ref": Tex(f"({nid})"),
+                "at": Tex(f"({x[nid]:.2f}, 0)"),
+                "label": label,
+                "style": Tex(role),
+            }
+        )
+    boxes: dict[str, list[tuple[Tex, Tex | None]]] = {}
+    edges = []
+    for src, dst, sym, value, grad in graph.edges:
+        if src in x:
+            edges.append(
+                {
+                    "path": Tex(f"({src}) -- ({dst})"),
+                    "above": Tex(f"{tex(sym)} = {_numbers(value, places)}"),
+                    "below": _numbers(grad, places) if grad is not None else None,
+                }
+            )
+        else:
+            text = Tex(f"{tex(sym)} = {_numbers(value, places)}")
+            gtext = (
+                Tex(rf"\tfrac{{\partial L}}{{\partial {tex(sym)}}} = {_numbers(grad, places)}")
+                if grad is not None
+                else None
+            )
+            boxes.setdefault(dst, []).append((text, gtext))
+    params = []
+    for dst, items in boxes.items():
+        params.append(
+            {
+                "ref": Tex(f"(p{dst})"),
+                "at": Tex(f"({x[dst]:.2f}, -2.1)"),
+                "target": Tex(f"({dst})"),
+                "shown": Tex(r",\ ".join(v for v, _ in items)),
+                "grads": Tex(r" \\[1pt] ".join(f"${g}$" for _, g in items if g is not None)),
+            }
+        )
+    return {"nodes": nodes, "edges": edges, "boxes": params}
+
+
+def _value_graph_json(graph: ValueGraphFigure) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, sp.MatrixBase):
+            return [[float(v) for v in value.row(i)] for i in range(value.rows)]
+        return float(value)
+
+    return {
+        "graph": {
+            "nodes": [{"id": i, "tex": tex(sym), "role": role} for i, sym, role in graph.nodes],
+            "edges": [
+                {"from": a, "to": b, "tex": tex(s), "value": plain(v), "gradient": plain(g)}
+                for a, b, s, v, g in graph.edges
+            ],
+        }
+    }
 
 
 @dataclass(frozen=True)
@@ -189,6 +276,7 @@ class FigureKind:
 FIGURES: dict[type, FigureKind] = {
     ModuleGraphFigure: FigureKind(TIKZ, lambda f: module_graph(f.analysis), lambda f: {}),
     ComputeGraphFigure: FigureKind(TIKZ, compute_graph, _graph_json),
+    ValueGraphFigure: FigureKind((*TIKZ, *ADJUSTBOX), value_graph, _value_graph_json),
 }
 """Every figure type an answer may carry, by its class (:mod:`derivations.answers`)."""
 

@@ -30,6 +30,10 @@ def scalar(value: Any) -> Any:
         return value
     if isinstance(value, Shape):
         return value.as_list()
+    if isinstance(value, sp.MatrixBase):  # an explicit matrix of numbers: rows of values
+        return [[scalar(v) for v in value.row(i)] for i in range(value.rows)]
+    if isinstance(value, sp.Float):
+        return float(value)
     expr = sp.sympify(value)
     as_int = int_value(expr)
     if as_int is not None:

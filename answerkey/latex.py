@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import sympy as sp
 from pylatex.utils import NoEscape, escape_latex
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
 from derivations.activations import Positive, by_function
@@ -171,7 +172,7 @@ _SAFE_SYMBOL = re.compile(r"^[A-Za-z]+[0-9]*(?:_[A-Za-z0-9]+)?$")
 _LABELLED = re.compile(r"^[A-Za-z]+_\{.*\}$", re.S)
 """``C_{branch name}``: a sum term labelled by a name, the label printed as escaped text."""
 _MATRIX_NAME = re.compile(
-    r"^(?P<core>[A-Za-z]+)(?P<tilde>_tilde)?(?:_\{(?P<label>.*)\})?(?P<sup>\^\{\(\d+\)\})?$", re.S
+    r"^(?P<core>[A-Za-z]+)(?P<tilde>_tilde)?(?:_\{(?P<label>.*?)\})?(?P<sup>\^\{\(\d+\)\})?$", re.S
 )
 
 
@@ -294,6 +295,8 @@ class KeyPrinter(LatexPrinter):
         sub = rf"_{{\text{{{escape(parts['label'])}}}}}" if parts["label"] is not None else ""
         if name == "delta":
             core = r"\boldsymbol{\delta}"
+        elif name == "yhat":
+            core = r"\hat{\mathbf{y}}"
         elif len(name) > 1:
             core = rf"\text{{{escape(name)}}}"
         elif expr.shape[1] == 1 and name.islower():
@@ -307,12 +310,21 @@ class KeyPrinter(LatexPrinter):
     def _print_ElementwiseApplyFunction(self, expr: Any) -> str:
         body = expr.function.expr
         arg = self._print(expr.expr)
-        if isinstance(body, Positive):
-            return rf"\mathbb{{1}}\left[{arg} > 0\right]"
+        if isinstance(body, Positive):  # amssymb's blackboard bold has no digits
+            return rf"\mathbf{{1}}\left[{arg} > 0\right]"
         known = by_function(expr.function)
         if known is not None:
             return rf"{known.latex}\left({arg}\right)"
         return rf"\operatorname{{{body.func}}}\left({arg}\right)"
+
+    def _print_Softmax(self, expr: Any) -> str:
+        return rf"\operatorname{{softmax}}\left({self._print(expr.arg)}\right)"
+
+    def _print_Positive(self, expr: Any) -> str:
+        return rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+
+    def _print_Gradient(self, expr: Any) -> str:
+        return rf"\frac{{\partial {expr.loss}}}{{\partial {self._print(expr.of)}}}"
 
     def _print_Partial(self, expr: Any) -> str:
         num, den = self._print(expr.args[0]), self._print(expr.args[1])
@@ -341,7 +353,16 @@ class KeyPrinter(LatexPrinter):
         return sign + " ".join(self._factor(a) for a in args)
 
     def _print_HadamardProduct(self, expr: Any) -> str:
-        return r" \odot ".join(self._factor(a) for a in expr.args)
+        """``A ⊙ B``; a factor that is 1/t applied element-wise reads ``⊘`` (division)."""
+        out = ""
+        for i, arg in enumerate(expr.args):
+            body = getattr(getattr(arg, "function", None), "expr", None)
+            t = getattr(getattr(arg, "function", None), "variables", (None,))[0]
+            if isinstance(arg, ElementwiseApplyFunction) and t is not None and body == 1 / t:
+                out += rf" \oslash {self._factor(arg.expr)}"
+            else:
+                out += (r" \odot " if i else "") + self._factor(arg)
+        return out
 
     def _print_HadamardPower(self, expr: Any) -> str:
         return r" \odot ".join([self._factor(expr.base)] * int(expr.exp))

@@ -89,7 +89,21 @@ class ComputeGraphFigure:
     name: ClassVar[str] = "compute-graph"
 
 
-Figure = Union[ModuleGraphFigure, ComputeGraphFigure]
+@dataclass(frozen=True, eq=False)
+class ValueGraphFigure:
+    """A figure: a computational graph with numbers. Nodes are ``(id, symbol, role)`` with
+    role ``input``, ``op``, ``param`` or ``output``; edges ``(src, dst, symbol, value,
+    gradient)``, where value is what the edge carries forward and gradient ∂L/∂(that value)
+    (None where none is asked), explicit SymPy matrices or numbers; ``decimals`` how many
+    places they print with."""
+
+    nodes: tuple[tuple[str, sp.Basic, str], ...]
+    edges: tuple[tuple[str, str, sp.Basic, sp.Basic | None, sp.Basic | None], ...]
+    decimals: int
+    name: ClassVar[str] = "value-graph"
+
+
+Figure = Union[ModuleGraphFigure, ComputeGraphFigure, ValueGraphFigure]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ Identities used:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -150,6 +151,50 @@ class Partial(sp.Expr):
         return self.args[1]
 
 
+class Gradient(sp.MatrixSymbol):
+    """∂L/∂X as a matrix of X's shape, for matrix equations such as the SGD step
+    W ← W − η ∂L/∂W (it stands for the numbers a derivation substitutes). Its name is
+    ``dL/d<X's name>``, so that SymPy can rebuild it from its arguments."""
+
+    def __new__(cls, of: Any, rows: Any = None, cols: Any = None) -> Gradient:
+        if rows is None:
+            return super().__new__(cls, f"dL/d{of.name}", *of.shape)  # type: ignore[no-any-return]
+        return super().__new__(cls, of, rows, cols)  # type: ignore[no-any-return]
+
+    @property
+    def of(self) -> sp.MatrixSymbol:
+        return sp.MatrixSymbol(str(self.name).split("/d", 1)[1], *self.shape)
+
+    @property
+    def loss(self) -> str:
+        return str(self.name).split("/d", 1)[0][1:]
+
+
+class Softmax(sp.MatrixExpr):
+    """softmax(z) of a column, e^{z_k} / Σ_j e^{z_j} (vector-wise, so not an element-wise
+    function): printed as the activation table names it, evaluated by :meth:`doit` when z is
+    an explicit matrix."""
+
+    def __new__(cls, arg: sp.MatrixExpr) -> Softmax:
+        return super().__new__(cls, arg)  # type: ignore[no-any-return]
+
+    @property
+    def arg(self) -> sp.MatrixExpr:
+        return self.args[0]  # type: ignore[no-any-return]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.arg.shape  # type: ignore[no-any-return]
+
+    def doit(self, **hints: object) -> sp.MatrixExpr:
+        arg = self.arg.doit(**hints) if hints.get("deep", True) else self.arg
+        if isinstance(arg, sp.MatrixBase):
+            exps = [sp.exp(v) for v in arg]
+            whole = sum(exps, sp.Integer(0))
+            return sp.ImmutableMatrix(arg.rows, 1, [e / whole for e in exps])
+        return Softmax(arg)
+
+
 class Vec(sp.Expr):
     """vec(M): the columns of M stacked (for printing ∂a/∂vec(W̃))."""
 
@@ -157,8 +202,10 @@ class Vec(sp.Expr):
 
 
 __all__ = [
+    "Gradient",
     "Partial",
     "Perceptron",
+    "Softmax",
     "Vec",
     "activation_rule",
     "apply",

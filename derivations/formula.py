@@ -103,7 +103,10 @@ class Formula:
     @property
     def is_identity(self) -> bool:
         """A matrix identity (∂a/∂x = D W): its right side is the answer, with no number to
-        evaluate and print after it."""
+        evaluate and print after it. A matrix formula with values (explicit matrices put in
+        for its symbols, as in a numeric forward pass) is not one: it has a value."""
+        if self.values:
+            return False
         return isinstance(self.rhs, (sp.MatrixExpr, sp.MatrixBase)) or not isinstance(
             self.rhs, sp.Expr
         )
@@ -114,6 +117,8 @@ class Formula:
         if self.is_identity:
             return self.rhs
         result = self.rhs.xreplace(self.mapping).doit()
+        if isinstance(result, sp.MatrixExpr) and not result.free_symbols:
+            return sp.ImmutableMatrix(result.as_explicit())  # numbers in every entry
         return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
 
 

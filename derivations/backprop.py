@@ -120,6 +120,39 @@ class Perceptron:
         return apply(self.activation, mm(self.Wt, self.xt))
 
 
+def softmax_cross_entropy(
+    z: sp.MatrixSymbol, a: sp.MatrixSymbol, delta: sp.MatrixSymbol, y: sp.MatrixSymbol
+) -> list[Step]:
+    """δ = ∂L/∂z = a − y for a = softmax(z) and L = −yᵀ log a, derived step by step: the
+    loss's gradient −y ⊘ a, the softmax Jacobian diag(a) − a aᵀ (Goodfellow et al. 2016,
+    §6.2.2.3), their product by the chain rule, and 1ᵀy = 1 (y a distribution)."""
+    m = int(a.shape[0])
+    t = sp.Symbol("t")
+    log_a = ElementwiseApplyFunction(sp.Lambda(t, sp.log(t)), a)
+    over_a = ElementwiseApplyFunction(sp.Lambda(t, 1 / t), a)
+    dL_da = sp.HadamardProduct(sp.MatMul(-1, y), over_a)
+    jac = sp.MatAdd(DiagMatrix(a), sp.MatMul(-1, mm(a, a.T)))
+    ones = sp.OneMatrix(m, 1)
+    chain = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
+    L = sp.Symbol("L")
+    return [
+        equation("Cross-entropy of the softmax output", L, sp.MatMul(-1, mm(y.T, log_a)), None),
+        equation("Its gradient", Partial(L, a), dL_da, (m, 1), "∂(log t)/∂t = 1/t, entry by entry"),
+        equation(
+            "Softmax Jacobian", Partial(a, z), jac, (m, m), "Goodfellow et al. 2016, §6.2.2.3"
+        ),
+        equation("Chain rule (the Jacobian is symmetric)", delta, mm(jac, dL_da), (m, 1), chain),
+        equation(
+            "Multiplied out",
+            delta,
+            sp.MatAdd(sp.MatMul(-1, y), mm(a, sp.Transpose(ones), y)),
+            (m, 1),
+            "diag(a)(y ⊘ a) = y and aᵀ(y ⊘ a) = 1ᵀy",
+        ),
+        equation("As 1ᵀy = 1 (y a distribution)", delta, sp.MatAdd(a, sp.MatMul(-1, y)), (m, 1)),
+    ]
+
+
 def transpose(expr: sp.MatrixExpr) -> sp.MatrixExpr:
     """Aᵀ, with (x̃ᵀ ⊗ I)ᵀ written x̃ ⊗ I and (Aᵀ)ᵀ as A."""
     if isinstance(expr, sp.KroneckerProduct):
@@ -213,5 +246,6 @@ __all__ = [
     "local_gradient",
     "local_jacobian",
     "mm",
+    "softmax_cross_entropy",
     "transpose",
 ]

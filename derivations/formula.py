@@ -77,6 +77,9 @@ class Formula:
     rhs: sp.Expr
     values: tuple[tuple[sp.Symbol, sp.Expr], ...] = field(default=())
     decimals: int | None = None
+    identity: bool = False
+    """An identity written in index notation (a sum over indices): its right side is the
+    answer, never evaluated (:attr:`is_identity`)."""
 
     @classmethod
     def of(
@@ -105,6 +108,8 @@ class Formula:
         """A matrix identity (∂a/∂x = D W): its right side is the answer, with no number to
         evaluate and print after it. A matrix formula with values (explicit matrices put in
         for its symbols, as in a numeric forward pass) is not one: it has a value."""
+        if self.identity:
+            return True
         if self.values:
             return False
         return isinstance(self.rhs, (sp.MatrixExpr, sp.MatrixBase)) or not isinstance(

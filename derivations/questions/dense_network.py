@@ -13,8 +13,16 @@ import sympy as sp
 
 from derivations.activations import ACTIVATIONS
 from derivations.answers import Answer
-from derivations.backprop import Partial, apply, equation, local_gradient, mm
+from derivations.backprop import (
+    Partial,
+    apply,
+    equation,
+    local_gradient,
+    mm,
+    softmax_cross_entropy,
+)
 from derivations.layers import Dense, LayerResult
+from derivations.losses import LOSSES
 from derivations.network import Analysis, Row
 from derivations.questions.base import Context, QuestionKind, question_kind
 from derivations.shapes import ShapeError, Unsupported
@@ -80,35 +88,53 @@ def network_equation(analysis: Analysis) -> Answer:
     return Answer("network_equation", None, "", why, tuple(steps[-1:] + steps[:-1]))
 
 
-def network_backprop(analysis: Analysis) -> Answer:
-    """The backprop recursion of a dense network, each symbol with its shape."""
+def network_backprop(analysis: Analysis, loss_name: str = "none") -> Answer:
+    """The backprop recursion of a dense network, each symbol with its shape; with a loss,
+    the output's gradient from it (for softmax with cross-entropy, δ = ŷ − y derived)."""
     layers = dense_layers(analysis, "backprop recursion")
     L = len(layers)
     sizes = [int(analysis.network.input.numel)] + [int(r.out_shape.dims[0]) for _, r in layers]
     steps = []
     loss = sp.Symbol("L")
+    out_act = layers[-1][1].layer.applied
+    rule = LOSSES.get(loss_name)
+    if rule is not None and rule.output and out_act != rule.output:
+        raise Unsupported(
+            "loss", f"{rule.title} needs a {rule.output} output; the last layer applies {out_act}"
+        )
     for idx in range(L, 0, -1):
         (row, res), size = layers[idx - 1], sizes[idx]
         act = res.layer.applied
         z = sp.MatrixSymbol(f"z^{{({idx})}}", size, 1)
         a = sp.MatrixSymbol(f"a^{{({idx})}}", size, 1)
         delta = sp.MatrixSymbol(f"delta^{{({idx})}}", size, 1)
-        if idx == L:
+        if idx == L and rule is not None and rule.gradient is None:  # softmax, cross-entropy
+            y = sp.MatrixSymbol("y", size, 1)
+            steps += softmax_cross_entropy(z, a, delta, y)
+        elif idx == L:
             upstream: sp.MatrixExpr = sp.MatrixSymbol(f"g^{{({idx})}}", size, 1)
             cite = "g = ∂L/∂a at the output"
+            if rule is not None and rule.gradient is not None:
+                y = sp.MatrixSymbol("y", size, 1)
+                steps.append(
+                    equation(
+                        f"Gradient of the {rule.title}", upstream, rule.gradient(a, y), (size, 1)
+                    )
+                )
         else:
             w_next = sp.MatrixSymbol(f"W^{{({idx + 1})}}", sizes[idx + 1], size)
             upstream = mm(w_next.T, sp.MatrixSymbol(f"delta^{{({idx + 1})}}", sizes[idx + 1], 1))
             cite = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
-        steps.append(
-            equation(
-                f"Layer {idx} ({row.label}): error",
-                delta,
-                local_gradient(act, z, a, upstream),
-                (size, 1),
-                cite,
+        if not (idx == L and rule is not None and rule.gradient is None):
+            steps.append(
+                equation(
+                    f"Layer {idx} ({row.label}): error",
+                    delta,
+                    local_gradient(act, z, a, upstream),
+                    (size, 1),
+                    cite,
+                )
             )
-        )
         prev = sp.MatrixSymbol(f"a^{{({idx - 1})}}", sizes[idx - 1], 1)
         steps.append(
             equation(
@@ -148,9 +174,12 @@ class NetworkEquation(QuestionKind):
 
 @question_kind
 class NetworkBackprop(QuestionKind):
-    """The backprop recursion of a dense network, every symbol's shape."""
+    """The backprop recursion of a dense network, every symbol's shape. ``loss`` (``mse``,
+    ``half_sse``, ``bce``, ``cross_entropy``) writes the output's gradient from the loss;
+    with a softmax output and ``cross_entropy``, δ = ŷ − y is derived step by step."""
 
     kind: Literal["network_backprop"] = "network_backprop"
+    loss: Literal["none", "mse", "half_sse", "bce", "cross_entropy"] = "none"
 
     def derive(self, ctx: Context) -> Answer:
-        return network_backprop(ctx.get(self.network))
+        return network_backprop(ctx.get(self.network), self.loss)

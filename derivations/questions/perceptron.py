@@ -21,6 +21,7 @@ from derivations.backprop import (
     local_gradient,
     local_jacobian,
     mm,
+    softmax_cross_entropy,
     transpose,
 )
 from derivations.layers import Dense
@@ -177,15 +178,7 @@ def perceptron_backprop(p: Perceptron, layout: str = "numerator") -> Answer:
     ]
     y = sp.MatrixSymbol("y", m, 1)
     if p.activation == "softmax":
-        grads.append(
-            equation(
-                "Cross-entropy L = −yᵀ log a (y one-hot)",
-                p.delta,
-                p.a - y,
-                (m, 1),
-                "softmax and cross-entropy combined",
-            )
-        )
+        grads += softmax_cross_entropy(p.z, p.a, p.delta, y)
     else:
         grads.append(equation("Mean squared error L = ½‖a − y‖²", p.g, p.a - y, (m, 1)))
     why = (

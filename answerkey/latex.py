@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 
 import sympy as sp
 from pylatex.utils import NoEscape, escape_latex
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
 
 from derivations.activations import Positive, by_function
 from derivations.answers import Step
+from derivations.backprop import HadamardDivide
 from derivations.formula import Formula
 from derivations.shapes import Shape
 
@@ -317,6 +317,9 @@ class KeyPrinter(LatexPrinter):
             return rf"{known.latex}\left({arg}\right)"
         return rf"\operatorname{{{body.func}}}\left({arg}\right)"
 
+    def _print_WrittenMax(self, expr: Any) -> str:
+        return rf"\max\left({', '.join(self._print(a) for a in expr.args)}\right)"
+
     def _print_Softmax(self, expr: Any) -> str:
         return rf"\operatorname{{softmax}}\left({self._print(expr.arg)}\right)"
 
@@ -341,7 +344,7 @@ class KeyPrinter(LatexPrinter):
         another kind. (SymPy's own precedence test negates matrix expressions, which sends
         them through its assumption system: slow, and never needed here.)"""
         text = self._print(expr)
-        if isinstance(expr, (sp.MatAdd, sp.KroneckerProduct, sp.HadamardProduct)):
+        if isinstance(expr, (sp.MatAdd, sp.KroneckerProduct, sp.HadamardProduct, HadamardDivide)):
             return rf"\left({text}\right)"
         return str(text)
 
@@ -353,16 +356,11 @@ class KeyPrinter(LatexPrinter):
         return sign + " ".join(self._factor(a) for a in args)
 
     def _print_HadamardProduct(self, expr: Any) -> str:
-        """``A ⊙ B``; a factor that is 1/t applied element-wise reads ``⊘`` (division)."""
-        out = ""
-        for i, arg in enumerate(expr.args):
-            body = getattr(getattr(arg, "function", None), "expr", None)
-            t = getattr(getattr(arg, "function", None), "variables", (None,))[0]
-            if isinstance(arg, ElementwiseApplyFunction) and t is not None and body == 1 / t:
-                out += rf" \oslash {self._factor(arg.expr)}"
-            else:
-                out += (r" \odot " if i else "") + self._factor(arg)
-        return out
+        return r" \odot ".join(self._factor(a) for a in expr.args)
+
+    def _print_HadamardDivide(self, expr: Any) -> str:
+        num, den = expr.args
+        return rf"{self._factor(num)} \oslash {self._factor(den)}"
 
     def _print_HadamardPower(self, expr: Any) -> str:
         return r" \odot ".join([self._factor(expr.base)] * int(expr.exp))
@@ -371,6 +369,8 @@ class KeyPrinter(LatexPrinter):
         return "1" if expr.shape == (1, 1) else r"\mathbf{1}"
 
     def _print_Identity(self, expr: Any) -> str:
+        if expr.shape == (1, 1):  # a 1 × 1 identity is the number 1
+            return "1"
         return rf"I_{{{self._print(expr.shape[0])}}}"
 
     def _print_Transpose(self, expr: Any) -> str:

@@ -129,8 +129,7 @@ def softmax_cross_entropy(
     m = int(a.shape[0])
     t = sp.Symbol("t")
     log_a = ElementwiseApplyFunction(sp.Lambda(t, sp.log(t)), a)
-    over_a = ElementwiseApplyFunction(sp.Lambda(t, 1 / t), a)
-    dL_da = sp.HadamardProduct(sp.MatMul(-1, y), over_a)
+    dL_da = HadamardDivide(sp.MatMul(-1, y), a)
     jac = sp.MatAdd(DiagMatrix(a), sp.MatMul(-1, mm(a, a.T)))
     ones = sp.OneMatrix(m, 1)
     chain = "Goodfellow et al. 2016, §6.5.2 (chain rule)"
@@ -147,7 +146,7 @@ def softmax_cross_entropy(
             delta,
             sp.MatAdd(sp.MatMul(-1, y), mm(a, sp.Transpose(ones), y)),
             (m, 1),
-            "diag(a)(y ⊘ a) = y and aᵀ(y ⊘ a) = 1ᵀy",
+            "diag(a) (y / a) = y and aᵀ (y / a) = 1ᵀy, dividing entry by entry",
         ),
         equation("As 1ᵀy = 1 (y a distribution)", delta, sp.MatAdd(a, sp.MatMul(-1, y)), (m, 1)),
     ]
@@ -203,6 +202,28 @@ class Gradient(sp.MatrixSymbol):
         return str(self.name).split("/d", 1)[0][1:]
 
 
+class HadamardDivide(sp.MatrixExpr):
+    """A ⊘ B: entry-by-entry division of two matrices of one shape (printed ``\\oslash``),
+    evaluated by :meth:`doit` when both are explicit."""
+
+    def __new__(cls, num: sp.MatrixExpr, den: sp.MatrixExpr) -> HadamardDivide:
+        return super().__new__(cls, num, den)  # type: ignore[no-any-return]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.args[0].shape  # type: ignore[no-any-return]
+
+    def doit(self, **hints: object) -> sp.MatrixExpr:
+        num, den = (a.doit(**hints) for a in self.args)
+        if any(
+            isinstance(x, sp.MatrixSymbol) for m in (num, den) for x in sp.preorder_traversal(m)
+        ):
+            return HadamardDivide(num, den)  # still symbolic: nothing to divide yet
+        top, bottom = num.as_explicit(), den.as_explicit()
+        quotients = [a / b for a, b in zip(top, bottom, strict=True)]
+        return sp.ImmutableMatrix(top.rows, top.cols, quotients)
+
+
 class Softmax(sp.MatrixExpr):
     """softmax(z) of a column, e^{z_k} / Σ_j e^{z_j} (vector-wise, so not an element-wise
     function): printed as the activation table names it, evaluated by :meth:`doit` when z is
@@ -236,6 +257,7 @@ class Vec(sp.Expr):
 
 __all__ = [
     "Gradient",
+    "HadamardDivide",
     "Partial",
     "Perceptron",
     "Softmax",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import sympy as sp
 
@@ -125,6 +126,22 @@ class Formula:
         if isinstance(result, sp.MatrixExpr) and not result.free_symbols:
             return sp.ImmutableMatrix(result.as_explicit())  # numbers in every entry
         return sp.nsimplify(sp.simplify(result)) if result.free_symbols else result
+
+
+class WrittenMax(sp.Function):
+    """max(a, b, …) with its arguments in the order written (SymPy's ``Max`` sorts them, so a
+    substitution would no longer line up with the formula); :meth:`doit` is ``Max``."""
+
+    @classmethod
+    def eval(cls, *args: sp.Expr) -> None:
+        return None
+
+    def doit(self, **hints: object) -> sp.Expr:
+        return sp.Max(*(a.doit(**hints) if hasattr(a, "doit") else a for a in self.args))
+
+    def _sympystr(self, printer: Any) -> str:
+        """SymPy's text reads back as ``Max`` (answers.json, the invariants)."""
+        return f"Max({', '.join(printer._print(a) for a in self.args)})"
 
 
 def unevaluated_replace(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:

@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from derivations.backprop import HadamardDivide
 from derivations.formula import total
 
 
@@ -80,12 +80,8 @@ def _ce(yhat: Sequence[sp.Expr], y: Sequence[sp.Expr]) -> sp.Expr:
 
 def _bce_gradient(yhat: sp.MatrixExpr, y: sp.MatrixExpr) -> sp.MatrixExpr:
     n = yhat.shape[0]
-    ones = sp.OneMatrix(n, 1)
-    t = sp.Symbol("t")
-    reciprocal = ElementwiseApplyFunction(
-        sp.Lambda(t, 1 / t), sp.HadamardProduct(yhat, ones - yhat)
-    )
-    return _times(_mean(n), sp.HadamardProduct(sp.MatAdd(yhat, -y), reciprocal))
+    spread = sp.HadamardProduct(yhat, sp.MatAdd(sp.OneMatrix(n, 1), sp.MatMul(-1, yhat)))
+    return _times(_mean(n), HadamardDivide(sp.MatAdd(yhat, -y), spread))
 
 
 def _times(factor: sp.Expr, matrix: sp.MatrixExpr) -> sp.MatrixExpr:

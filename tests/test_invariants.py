@@ -85,6 +85,12 @@ def test_formulas_evaluate_to_their_values(key: Key) -> None:
                 continue
             if f.substituted.free_symbols:  # a symbolic spec: compare the expressions
                 assert sp.simplify(f.rhs.xreplace(f.mapping).doit() - f.value) == 0
+            elif f.value.has(sp.Float):  # decimals: the printed substitution, evaluated
+                back = f.substituted.doit()
+                back = back.as_explicit() if isinstance(back, sp.MatrixExpr) else back
+                diff = sp.Matrix(back) - sp.Matrix(f.value) if f.value.is_Matrix else back - f.value
+                entries = list(diff) if f.value.is_Matrix else [diff]
+                assert all(abs(sp.N(d)) < 1e-25 for d in entries), step.label
             else:
                 assert sp.sympify(str(f.substituted)) == f.value, step.label
             checked += 1

@@ -119,7 +119,8 @@ class AttentionEquations(QuestionKind):
         assert weights.value == res.count(Count.WEIGHTS), "the equations' weights are the layer's"
         why = (
             f"Each head compares every one of the {t} queries with every one of the {s} keys in "
-            f"d_h = E/h = {dh} dimensions (scaled by 1/√d_h so the softmax does not saturate), "
+            f"E/h = {dh} dimensions (scaled by one over the square root of {dh}, so that the "
+            "softmax does not saturate), "
             f"and mixes the values with the resulting weights. The {h} heads split the "
             "projections' columns, so they add no parameters: the count is the four "
             f"projection matrices and, with biases, their four bias vectors: {counted} "

@@ -116,7 +116,8 @@ class BatchnormForward(QuestionKind):
                         mu_run[C_IDX], total([_mul(keep, mu_run[C_IDX]), _mul(MOMENTUM, mu[C_IDX])])
                     ),
                     shape=per_channel,
-                    note=f"α is the momentum, {self.momentum} (PyTorch's default 0.1)",
+                    note=f"α is the momentum: {self.momentum:g}"
+                    + (" (PyTorch's default)" if self.momentum == 0.1 else ""),
                 ),
                 Step(
                     "Running variance (unbiased)",

@@ -104,12 +104,9 @@ class ConvBackprop(QuestionKind):
         p_limits = [
             (p, 0, _bound(sp.Symbol(n, **_SIZE))) for p, n in zip(pos, SIZES_OUT[rank], strict=True)
         ]
-        forward = total(
-            [
-                b[OUT_CH],
-                sp.Sum(_mul(W[(OUT_CH, C, *off)], read), (C, 0, _bound(per_group)), *k_limits),
-            ]
-        )
+        biased = layer.counts_bias(analysis.conventions.bias)
+        window = sp.Sum(_mul(W[(OUT_CH, C, *off)], read), (C, 0, _bound(per_group)), *k_limits)
+        forward = total([b[OUT_CH], window]) if biased else window
         dW = sp.Sum(_mul(dl[(OUT_CH, *pos)], read), *p_limits)
         db = sp.Sum(dl[(OUT_CH, *pos)], *p_limits)
         back = [sp.Mul(sp.Add(q, -_mul(D, u), evaluate=False), 1 / S, evaluate=False)
@@ -120,7 +117,8 @@ class ConvBackprop(QuestionKind):
         shape_w = _ints((c_out, depth, *kernel))
         steps = [
             Step(
-                "Forward (X zero-padded by P, g(o) the group of filter o)",
+                "Forward (X zero-padded by P"
+                + (", g(o) the group of filter o)" if groups != 1 else ")"),
                 identity(Y[(OUT_CH, *pos)], forward),
                 shape=_ints(res.out_shape.dims),
                 cite=CITE,
@@ -138,10 +136,12 @@ class ConvBackprop(QuestionKind):
                 "Gradient of the input: a transposed convolution of δ with W",
                 identity(_partial(X[(C, *out)]), dX),
                 shape=_ints(res.in_shape.dims),
-                note="only the terms whose positions (q − D·u)/S are whole and inside δ; "
-                "with G groups, o runs over the filters of c's group",
+                note="only the terms whose positions (q − D·u)/S are whole and inside δ"
+                + ("; with G groups, o runs over the filters of c's group" if groups != 1 else ""),
             ),
         ]
+        if not biased:
+            steps = [s for s in steps if not s.label.startswith("Gradient of the biases")]
         names = " × ".join(str(k) for k in kernel)
         why = (
             f"{row.label} slides {int(c_out) if _concrete(c_out) else c_out} kernels of "

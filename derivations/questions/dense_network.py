@@ -106,7 +106,8 @@ def network_backprop(analysis: Analysis, loss_name: str = "none") -> Answer:
         (row, res), size = layers[idx - 1], sizes[idx]
         act = res.layer.applied
         z = sp.MatrixSymbol(f"z^{{({idx})}}", size, 1)
-        a = sp.MatrixSymbol(f"a^{{({idx})}}", size, 1)
+        named = idx == L and rule is not None  # the output compared with y: ŷ
+        a = sp.MatrixSymbol("yhat" if named else f"a^{{({idx})}}", size, 1)
         delta = sp.MatrixSymbol(f"delta^{{({idx})}}", size, 1)
         if idx == L and rule is not None and rule.gradient is None:  # softmax, cross-entropy
             y = sp.MatrixSymbol("y", size, 1)

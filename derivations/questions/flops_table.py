@@ -86,7 +86,8 @@ class FlopsTable(QuestionKind):
             params.append(p)
             macs.append(mac)
             flops.append(f.value if terms else sp.Integer(0))
-        summed = sum_formula("FLOP", labels, flops)
+        costly = [(label, f) for label, f in zip(labels, flops, strict=True) if f != 0]
+        summed = sum_formula("FLOP", [label for label, _ in costly], [f for _, f in costly])
         steps.append(Step("Total", summed))
         table = Table(
             ("Layer", "Output", "Parameters", "MACs", "FLOPs"),

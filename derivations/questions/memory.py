@@ -96,7 +96,7 @@ class ActivationMemory(QuestionKind):
             rows.append((label, shape, values, *scaled, _size_cell(b * values * size)))
         counted = sum_formula("N", [label for label, _ in entries], [s.numel for _, s in entries])
         total = bytes_formula("M", counted.value, b, size)
-        steps = [Step("Values per sample", counted), Step(f"Bytes ({self.dtype})", total)]
+        steps = [Step(f"Bytes ({self.dtype}; N from the table's total)", total)]
         text, convert = prefixed(total.value)
         steps += [convert] if convert else []
         why = (

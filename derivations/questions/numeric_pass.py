@@ -36,12 +36,15 @@ from derivations.shapes import ShapeError, Unsupported
 from derivations.symbols import Entry
 
 CHAIN = "chain rule, Goodfellow et al. 2016, §6.5.2"
-CE_TEXT = "∂L/∂z = (diag(ŷ) − ŷŷᵀ)(−y ⊘ ŷ) = ŷ − y, as the entries of y add up to 1"
+CE_TEXT = (
+    "∂L/∂z = (diag(ŷ) − ŷŷᵀ)(−y / ŷ) = ŷ − y (division entry by entry; the entries of y "
+    "add up to 1)"
+)
 ACT_TEXT = {
-    "sigmoid": "σ(t) = 1/(1 + e^(−t)), element-wise",
+    "sigmoid": "σ(t) = 1/(1 + exp(−t)), element-wise",
     "tanh": "tanh element-wise",
     "relu": "ReLU(t) = max(t, 0), element-wise",
-    "softmax": "softmax(z)(k) = e^(z(k)) / (sum of e^(z(j)) over j)",
+    "softmax": "softmax(z)(k) = exp(z(k)) / (sum of exp(z(j)) over j)",
 }
 
 

@@ -21,7 +21,7 @@ import sympy as sp
 
 from derivations.answers import Also, Answer, Cell, Step, Table
 from derivations.fields import Text
-from derivations.formula import Formula, product, total
+from derivations.formula import Formula, WrittenMax, product, total
 from derivations.layers import Count, LayerKind, LayerResult, Windowed
 from derivations.network import Analysis, Node, Parallel
 from derivations.questions.base import Context, QuestionKind, question_kind
@@ -78,7 +78,7 @@ class _Walk:
                 terms = [Labelled("r", b.name, k) for k, b in enumerate(block.branches)]
                 values = {t: e.r[axis] for t, e in zip(terms, ends, strict=True)}
                 lhs = self._symbol("r", block.name)
-                f = Formula.of(lhs, sp.Max(*terms, evaluate=False), values)
+                f = Formula.of(lhs, WrittenMax(*terms), values)
                 self.steps.append(Step(f"{block.name}{name}", f, "the farthest branch"))
         self.fields[block.name] = joined
         self.rows.append((block.name, *self._branch(None), "—", "—", "—", "—", self._r(joined)))
@@ -162,9 +162,11 @@ class _Walk:
             return Field(tuple(rs) * len(per_axis), tuple(js) * len(per_axis))
         return Field(tuple(rs), tuple(js))
 
-    def _symbol(self, head: str, label: str) -> Labelled:
-        self.counter += 1
-        return Labelled(head, label, self.counter)
+    def _symbol(self, head: str, label: str) -> sp.Symbol:
+        """``r_{k}``/``j_{k}`` for the k-th layer of the walk (its name is the step's label):
+        short enough for one line of working."""
+        self.counter += head == "r"
+        return sp.Symbol(f"{head}{self.counter}", positive=True, integer=True)
 
     def _branch(self, branch: str | None) -> tuple[Cell, ...]:
         return (branch or "",) if self.branched else ()

@@ -196,3 +196,42 @@ def test_numbers_are_read_exactly_and_strings_work_for_variants() -> None:
     assert str(x[0]).rstrip("0") == "0.05"  # no binary rounding (0.05000000000000000277...)
     with pytest.raises(ValueError, match="decimal number"):
         NumericPass.model_validate({**MAZUR, "kind": "numeric_pass", "learning_rate": "1e-3"})
+
+
+def test_drawn_numbers_work_in_variants(tmp_path: Any) -> None:
+    """A variant writes a drawn digit into a number's text ("0.${w}"): read exactly."""
+    from answerkey.derive import derive as derive_key
+    from answerkey.load import load_spec
+
+    spec = """\
+title: Variants
+variables:
+  w: {range: [1, 9]}
+problems:
+  - id: p
+    title: P
+    networks:
+      net:
+        input: [2]
+        layers: [{name: o, kind: linear, units: 1, activation: sigmoid, bias: true}]
+    parts:
+      - id: a
+        text: One step.
+        ask:
+          kind: numeric_pass
+          input: ["0.${w}", "-0.5"]
+          target: [1]
+          loss: bce
+          learning_rate: 0.1
+          weights: {o: {W: [["0.${w}", "0.2"]], b: ["-0.${w}"]}}
+"""
+    path = tmp_path / "v.yaml"
+    path.write_text(spec, encoding="utf-8")
+    seen = set()
+    for seed in range(6):
+        answer = derive_key(load_spec(path, seed=seed)).problems[0].parts[0].answers[0]
+        x = dict(answer.steps[0].formula.values)[sp.MatrixSymbol("x", 2, 1)]
+        w = str(x[0]).rstrip("0")
+        assert w in {f"0.{d}" for d in range(1, 10)}
+        seen.add(w)
+    assert len(seen) > 1

@@ -77,7 +77,7 @@ class BatchnormForward(QuestionKind):
             (i, 0, sp.Add(n, -1, evaluate=False))
             for i, n in zip(idx, [B, *spatial_syms], strict=True)
         ]
-        inv_m = sp.Pow(M, -1, evaluate=False)
+        inv_m = sp.UnevaluatedExpr(sp.Pow(M, -1))  # printed 1/m before the sum
         centred = sp.Add(x[entry], -mu[C_IDX], evaluate=False)
         values = {B: batch, **dict(zip(spatial_syms, shape.spatial, strict=True))}
         m = Formula.of(M, product([B, *spatial_syms]), values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,11 +58,21 @@ def test_the_comparison_and_the_written_answer(key: Key) -> None:
     assert r"y = \max(0" not in rendered.questions
 
 
-@pytest.mark.usefixtures("torch_available")
+@pytest.fixture
+def float64() -> Any:
+    """PyTorch in float64 for one test, the default restored after it."""
+    import torch
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+@pytest.mark.usefixtures("torch_available", "float64")
 def test_the_numeric_pass_agrees_with_autograd(key: Key) -> None:
     import torch
 
-    torch.set_default_dtype(torch.float64)
     x, y = torch.tensor([0.5, -0.2]), torch.tensor([1.0])
     hidden, out = torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)
     with torch.no_grad():

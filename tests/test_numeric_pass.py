@@ -58,7 +58,6 @@ def test_the_classic_worked_example() -> None:
 def _torch_run(sizes: list[int], acts: list[str], ask: dict[str, Any], names: list[str]) -> Any:
     import torch
 
-    torch.set_default_dtype(torch.float64)
     fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
     x = torch.tensor([float(v) for v in ask["input"]])
     y = torch.tensor([float(v) for v in ask["target"]])
@@ -118,7 +117,18 @@ CASES = [
 ]
 
 
-@pytest.mark.usefixtures("torch_available")
+@pytest.fixture
+def float64() -> Any:
+    """PyTorch in float64 for one test, the default restored after it."""
+    import torch
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+@pytest.mark.usefixtures("torch_available", "float64")
 @pytest.mark.parametrize(("sizes", "acts", "loss"), CASES)
 def test_every_value_agrees_with_autograd(sizes: list[int], acts: list[str], loss: str) -> None:
     rng = random.Random(sum(sizes) + len(loss))

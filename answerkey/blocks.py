@@ -6,7 +6,9 @@ block's layers (a size expression such as ``4*width`` or ``stride``) is replaced
 the use gives (a number, or an expression of the network's symbols), and the layers are named
 ``<use>.<i>.<layer>`` (``<use>.<layer>`` for a single repetition). Both the spec's validation
 and the PyTorch referee read the expanded mappings, so a block is checked layer by layer like
-any other.
+any other; :func:`expanded_spec` also says where each expanded layer is written, so that an
+error in it points at the block's line. The block and its uses are checked as written by
+:mod:`answerkey.block_checks` (each failure a located :class:`BlockError`).
 """
 
 from __future__ import annotations
@@ -15,27 +17,19 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
+from answerkey.block_checks import BlockError, Origin, arguments, definition, use_target
 from derivations.expressions import ExpressionError, parse_size
+
+__all__ = ["BlockError", "Origin", "expand", "expanded_network", "expanded_spec", "original"]
 
 UNTOUCHED = {"name", "kind", "function", "activation", "join", "mode", "rounding", "block"}
 """Fields whose text is never a size: a parameter is not looked for in them."""
-MAX_DEPTH = 8
-"""How deep blocks may use blocks (a block using itself is refused long before)."""
+MAX_LAYERS = 20_000
+"""The most layers one network's block uses may expand into (nested repeats multiply)."""
 
-
-Origin = tuple[str | int, ...]
-"""Where an expanded layer is written, relative to its network: ``("layers", i)`` or, for a
-layer of a block, ``("blocks", name, "layers", j)``."""
-
-
-class BlockError(ValueError):
-    """A block use that cannot be expanded; ``path`` is relative to the use's mapping."""
-
-    def __init__(self, message: str, path: Origin = (), in_block: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
-        self.in_block = in_block  # path is from the network (a field of a block's layer)
+Item = tuple[Any, Origin, dict[Origin, Origin]]
+"""An expanded layer, where it is written (:data:`Origin`), and where each layer inside it
+(in a branch of a parallel block) is written: paths relative to the layer."""
 
 
 def _replace(text: str, values: Mapping[str, Any]) -> Any:
@@ -101,99 +95,102 @@ def _renamed(layer: dict[str, Any], prefix: str) -> dict[str, Any]:
     return out
 
 
-def _arguments(use: Mapping[str, Any], block: Mapping[str, Any], name: str) -> dict[str, Any]:
-    given = use.get("with") or {}
-    if not isinstance(given, dict):
-        raise BlockError("expected a mapping of parameter values", ("with",))
-    params = block.get("params") or {}
-    unknown = sorted(set(given) - set(params))
-    if unknown:
-        known = ", ".join(params) or "none"
-        raise BlockError(
-            f"block {name!r} has no parameter {unknown[0]!r} (it has: {known})", ("with",)
-        )
-    values = {k: v for k, v in params.items() if v is not None}
-    values.update(given)
-    missing = [k for k in params if k not in values]
-    if missing:
-        raise BlockError(f"block {name!r} needs a value for {missing[0]!r}", ("with",))
-    for k, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, int | str):
-            raise BlockError(f"parameter {k!r} must be a size, got {v!r}", ("with", k))
-    return values
+class _Expander:
+    """Expands one network's block uses, counting the layers made (:data:`MAX_LAYERS`)."""
+
+    def __init__(self, blocks: Mapping[str, Any]) -> None:
+        self.blocks = blocks
+        self.made = 0
+
+    def expand(
+        self, layers: list[Any], base: Origin, stack: tuple[str, ...], within: str = ""
+    ) -> list[Item]:
+        """``layers`` (written at ``base``, a list) with each use replaced by its layers;
+        ``stack`` holds the blocks being expanded (a block may not use itself), ``within``
+        the name of the use they are in (for messages)."""
+        out: list[Item] = []
+        for index, layer in enumerate(layers):
+            here: Origin = (*base, index)
+            if isinstance(layer, dict) and layer.get("kind") == "parallel":
+                out.append(self._parallel(layer, here, stack, within))
+            elif isinstance(layer, dict) and layer.get("kind") == "block":
+                out += self._use(layer, here, stack, within)
+            else:
+                out.append((layer, here, {}))
+            self.made += 1
+            if self.made > MAX_LAYERS:
+                raise BlockError(f"the block uses make more than {MAX_LAYERS:,} layers", here)
+        return out
+
+    def _parallel(
+        self, layer: dict[str, Any], here: Origin, stack: tuple[str, ...], within: str
+    ) -> Item:
+        branches, inner = [], {}
+        for b, branch in enumerate(layer.get("branches") or []):
+            if isinstance(branch, dict) and isinstance(branch.get("layers"), list):
+                at = (*here, "branches", b, "layers")
+                items = self.expand(branch["layers"], at, stack, within)
+                branch = {**branch, "layers": [x for x, _, _ in items]}
+                for m, (_, where, sub) in enumerate(items):
+                    key: Origin = ("branches", b, "layers", m)
+                    inner[key] = where
+                    inner.update({(*key, *rel): w for rel, w in sub.items()})
+            branches.append(branch)
+        return {**layer, "branches": branches}, here, inner
+
+    def _use(
+        self, use: dict[str, Any], here: Origin, stack: tuple[str, ...], within: str
+    ) -> list[Item]:
+        name = use_target(use, self.blocks, here)
+        if name in stack:
+            loop = " → ".join((*stack, name))
+            raise BlockError(f"block {name!r} uses itself ({loop})", (*here, "block"))
+        params, layers = definition(name, self.blocks[name])
+        values = arguments(use, params, name, here)
+        label = str(use.get("name") or name)
+        repeat = use.get("repeat", 1)
+        out: list[Item] = []
+        for i in range(1, repeat + 1):
+            prefix = label if repeat == 1 else f"{label}.{i}"
+            body = []
+            for j, layer in enumerate(layers):
+                try:
+                    body.append(_substitute(layer, values, path=("blocks", name, "layers", j)))
+                except BlockError as err:
+                    err.message += f" (in {within}{prefix})"
+                    raise
+            at: Origin = ("blocks", name, "layers")
+            for layer, where, sub in self.expand(body, at, (*stack, name), f"{within}{prefix}."):
+                renamed = _renamed(layer, prefix) if isinstance(layer, dict) else layer
+                out.append((renamed, where, sub))
+        return out
 
 
-def expand(
-    layers: list[Any], blocks: Mapping[str, Any], depth: int = 0
-) -> list[tuple[Any, Origin]]:
-    """The layers with every block use replaced by its layers, each with where it is written
-    (:data:`Origin`). Parallel blocks are expanded inside their branches too."""
-    if depth > MAX_DEPTH:
-        raise BlockError(f"blocks use blocks more than {MAX_DEPTH} deep (a block uses itself?)")
-    out: list[tuple[Any, Origin]] = []
-    for index, layer in enumerate(layers):
-        here: Origin = ("layers", index)
+def expand(layers: list[Any], blocks: Mapping[str, Any]) -> list[Item]:
+    """A network's ``layers`` with every block use replaced by its layers, each with where it
+    is written (:data:`Item`). Uses inside branches and inside blocks are expanded too.
+    Raises :class:`BlockError` (path from the network's mapping)."""
+    return _Expander(blocks).expand(layers, ("layers",), ())
+
+
+def _has_use(layers: Any) -> bool:
+    if not isinstance(layers, list):
+        return False
+    for layer in layers:
         if not isinstance(layer, dict):
-            out.append((layer, here))
             continue
-        if layer.get("kind") == "parallel":
-            branches = []
-            for b in layer.get("branches") or []:
-                if isinstance(b, dict) and isinstance(b.get("layers"), list):
-                    inner = [x for x, _ in expand(b["layers"], blocks, depth)]
-                    b = {**b, "layers": inner}
-                branches.append(b)
-            out.append(({**layer, "branches": branches}, here))
-            continue
-        if layer.get("kind") != "block":
-            out.append((layer, here))
-            continue
-        try:
-            out += _use(layer, blocks, depth)
-        except BlockError as err:
-            if not err.in_block:
-                err.path = (*here, *err.path)
-            raise
-    return out
-
-
-def _use(use: dict[str, Any], blocks: Mapping[str, Any], depth: int) -> list[tuple[Any, Origin]]:
-    name = use.get("block")
-    if not isinstance(name, str) or name not in blocks:
-        known = ", ".join(blocks) or "none"
-        raise BlockError(f"no block named {name!r} in this network (defined: {known})", ("block",))
-    block = blocks[name]
-    if not isinstance(block, dict):
-        raise BlockError(f"block {name!r} is not a mapping of params and layers", ("block",))
-    repeat = use.get("repeat", 1)
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
-        raise BlockError(
-            f"repeat must be a whole number from 1 to 1000, got {repeat!r}", ("repeat",)
-        )
-    values = _arguments(use, block, name)
-    label = str(use.get("name") or name)
-    out: list[tuple[Any, Origin]] = []
-    for i in range(1, repeat + 1):
-        prefix = label if repeat == 1 else f"{label}.{i}"
-        try:
-            body = [
-                _substitute(x, values, path=("blocks", name, "layers", j))
-                for j, x in enumerate(block.get("layers") or [])
-            ]
-        except BlockError as err:
-            err.message += f" (in {prefix})"
-            err.in_block = True
-            raise
-        for layer, origin in expand(body, blocks, depth + 1):
-            renamed = _renamed(layer, prefix) if isinstance(layer, dict) else layer
-            out.append((renamed, ("blocks", name, *origin)))
-    return out
+        if layer.get("kind") == "block":
+            return True
+        for branch in layer.get("branches") or []:
+            if isinstance(branch, dict) and _has_use(branch.get("layers")):
+                return True
+    return False
 
 
 def expanded_network(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A raw network mapping with its block uses expanded (and no ``blocks`` left)."""
     blocks = raw.get("blocks") or {}
-    layers = [x for x, _ in expand(list(raw.get("layers") or []), blocks)]
+    layers = [x for x, _, _ in expand(list(raw.get("layers") or []), blocks)]
     return {k: v for k, v in raw.items() if k != "blocks"} | {"layers": layers}
 
 
@@ -213,31 +210,26 @@ def expanded_spec(data: Any) -> tuple[Any, dict[Origin, Origin]]:
         new_networks = {}
         for name, net in networks.items():
             root: Origin = ("problems", i, "networks", name)
-            uses = isinstance(net, dict) and (
-                "blocks" in net or any(_is_use(x) for x in net.get("layers") or [])
-            )
+            uses = isinstance(net, dict) and ("blocks" in net or _has_use(net.get("layers")))
             if not uses or not isinstance(net.get("layers"), list):
                 new_networks[name] = net
                 continue
             blocks = net.get("blocks") or {}
-            if not isinstance(blocks, dict):
-                raise BlockError("expected a mapping of block names to blocks", (*root, "blocks"))
             try:
-                pairs = expand(net["layers"], blocks)
+                if not isinstance(blocks, dict):
+                    raise BlockError("expected a mapping of block names to blocks", ("blocks",))
+                items = expand(net["layers"], blocks)
             except BlockError as err:
                 err.path = (*root, *err.path)
                 raise
-            for k, (_, where) in enumerate(pairs):
+            for k, (_, where, sub) in enumerate(items):
                 origin[(*root, "layers", k)] = (*root, *where)
+                origin.update({(*root, "layers", k, *rel): (*root, *w) for rel, w in sub.items()})
             new_networks[name] = {k: v for k, v in net.items() if k != "blocks"} | {
-                "layers": [x for x, _ in pairs]
+                "layers": [x for x, _, _ in items]
             }
         problems.append({**problem, "networks": new_networks})
     return {**data, "problems": problems}, origin
-
-
-def _is_use(layer: Any) -> bool:
-    return isinstance(layer, dict) and layer.get("kind") == "block"
 
 
 def original(path: tuple[str | int, ...], origin: Mapping[Origin, Origin]) -> tuple[str | int, ...]:

@@ -265,11 +265,14 @@ def validate(located: Located, data: Any, name: str) -> LoadedSpec:
     try:
         expanded, origin = expanded_spec(data)
     except BlockError as err:
-        raise SpecError(located.where(err.path), dotted(err.path) or None, err.message) from None
+        where = located.where(err.path, at_key=err.at_key)
+        raise SpecError(where, dotted(err.path) or None, err.message) from None
     try:
         spec = Spec.model_validate(expanded)
     except ValidationError as err:
-        raise from_validation(located, err, lambda loc: original(loc, origin)) from None
+        raise from_validation(
+            located, err, lambda loc: original(clean(expanded, loc), origin)
+        ) from None
     _check_depth(located, spec)
     _warn_unanswered(located, spec)
     base = spec.conventions.apply(Conventions())

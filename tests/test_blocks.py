@@ -36,7 +36,7 @@ BLOCKS: dict[str, Any] = {
 
 def test_expansion_names_and_substitutes() -> None:
     layers = [{"name": "stage", "kind": "block", "block": "unit", "with": {"w": 8}, "repeat": 2}]
-    got = [x for x, _ in expand(layers, BLOCKS)]
+    got = [x for x, _, _ in expand(layers, BLOCKS)]
     assert [x["name"] for x in got] == ["stage.1.conv", "stage.1.bn", "stage.2.conv", "stage.2.bn"]
     assert got[0]["filters"] == 16 and got[0]["stride"] == 1
     assert got[1]["activation"] == "relu"  # a field that is never a size is left alone
@@ -44,7 +44,7 @@ def test_expansion_names_and_substitutes() -> None:
 
 def test_symbols_pass_through_and_blocks_nest() -> None:
     layers = [{"name": "b", "kind": "block", "block": "twice", "with": {"w": "c_in + 1"}}]
-    got = [x for x, where in expand(layers, BLOCKS)]
+    got = [x for x, _, _ in expand(layers, BLOCKS)]
     assert [x["name"] for x in got] == ["b.inner.1.conv", "b.inner.1.bn", "b.inner.2.conv",
                                         "b.inner.2.bn"]  # fmt: skip
     assert got[0]["filters"] == "2 * (c_in + 1)"
@@ -66,8 +66,9 @@ def test_uses_inside_branches_are_expanded() -> None:
 
 def test_a_block_using_itself_is_refused() -> None:
     loop = {"loop": {"layers": [{"kind": "block", "block": "loop"}]}}
-    with pytest.raises(BlockError, match="more than"):
+    with pytest.raises(BlockError, match=r"block 'loop' uses itself \(loop → loop\)") as err:
         expand([{"kind": "block", "block": "loop"}], loop)
+    assert err.value.path == ("blocks", "loop", "layers", 0, "block")
 
 
 SPEC = """\

@@ -55,6 +55,38 @@ BLOCK_TYPO = (
 )
 
 
+def with_block(use: str, blocks: str = BLOCK_PAIR) -> str:
+    """VALID with ``blocks`` defined and ``use`` (one or more layer lines) before fc."""
+    return VALID.replace("        input: [32, 32, 3]\n", blocks, 1).replace(
+        "- {name: fc, kind: linear, units: 10}",
+        use + "\n          - {name: fc, kind: linear, units: 10}",
+        1,
+    )
+
+
+def in_branch(layer: str) -> str:
+    """A concat block whose first branch holds ``layer`` and whose second is the identity."""
+    return (
+        "- kind: parallel\n            name: j\n            branches:\n"
+        "              - name: a\n                layers:\n"
+        f"                  - {layer}\n              - {{name: b}}"
+    )
+
+
+BLOCK_RES = (
+    "        input: [32, 32, 3]\n        blocks:\n          res:\n            params: {w: null}\n"
+    "            layers:\n              - kind: parallel\n                name: add\n"
+    "                join: add\n                branches:\n                  - name: main\n"
+    "                    layers:\n"
+    "                      - {name: c, kind: conv2d, filters: w, kernel: 3, padding: 1}\n"
+    "                  - {name: shortcut}\n"
+)
+BLOCK_OUTER = (
+    "          outer:\n            layers:\n"
+    "              - {name: q, kind: block, block: pair, with: {w: 3}}\n"
+)
+
+
 def edit(old: str, new: str) -> str:
     assert old in VALID
     return VALID.replace(old, new)
@@ -662,6 +694,147 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
         "12:53",
         "problems[0].networks.net.blocks.pair.layers[0].kernal",
         "unknown field 'kernal'; did you mean 'kernel'?",
+    ),
+    (
+        "block-use-unknown-field",
+        with_block("- {name: p, kind: block, block: pair, with: {w: 8}, repeats: 3}"),
+        "16:63",
+        "problems[0].networks.net.layers[1].repeats",
+        "unknown field 'repeats'; did you mean 'repeat'?",
+    ),
+    (
+        "block-use-without-block",
+        with_block("- {name: p, kind: block, with: {w: 8}}"),
+        "16:13",
+        "problems[0].networks.net.layers[1]",
+        "missing field 'block': the block to use (defined: pair)",
+    ),
+    (
+        "block-repeat-not-a-number",
+        with_block("- {name: p, kind: block, block: pair, with: {w: 8}, repeat: two}"),
+        "16:71",
+        "problems[0].networks.net.layers[1].repeat",
+        "repeat must be a whole number from 1 to 1000, got 'two'",
+    ),
+    (
+        "block-with-not-a-mapping",
+        with_block("- {name: p, kind: block, block: pair, with: [8]}"),
+        "16:55",
+        "problems[0].networks.net.layers[1].with",
+        "expected a mapping of parameter values",
+    ),
+    (
+        "block-parameter-not-an-expression",
+        with_block("- {name: p, kind: block, block: pair, with: {w: '8+'}}"),
+        "16:59",
+        "problems[0].networks.net.layers[1].with.w",
+        "parameter 'w' is not a size expression: cannot read '8+'",
+    ),
+    (
+        "block-parameter-negative",
+        with_block("- {name: p, kind: block, block: pair, with: {w: -8}}"),
+        "16:59",
+        "problems[0].networks.net.layers[1].with.w",
+        "parameter 'w' must not be negative, got -8",
+    ),
+    (
+        "block-uses-itself",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {w: 8}}",
+            BLOCK_PAIR + "              - {name: e, kind: block, block: pair, with: {w: w}}\n",
+        ),
+        "14:47",
+        "problems[0].networks.net.blocks.pair.layers[2].block",
+        "block 'pair' uses itself (pair → pair)",
+    ),
+    (
+        "block-definition-unknown-field",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {w: 8}}",
+            BLOCK_PAIR.replace("params:", "parms:"),
+        ),
+        "10:13",
+        "problems[0].networks.net.blocks.pair.parms",
+        "unknown field 'parms'; did you mean 'params'?",
+    ),
+    (
+        "block-without-layers",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {w: 8}}",
+            "        input: [32, 32, 3]\n        blocks:\n          pair:\n"
+            "            params: {w: null}\n",
+        ),
+        "10:13",
+        "problems[0].networks.net.blocks.pair",
+        "block 'pair' needs a non-empty list of layers",
+    ),
+    (
+        "block-definition-not-a-mapping",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {w: 8}}",
+            "        input: [32, 32, 3]\n        blocks:\n          pair: 3\n",
+        ),
+        "9:17",
+        "problems[0].networks.net.blocks.pair",
+        "block 'pair' must be a mapping of params and layers",
+    ),
+    (
+        "blocks-not-a-mapping",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {w: 8}}",
+            "        input: [32, 32, 3]\n        blocks: [pair]\n",
+        ),
+        "8:17",
+        "problems[0].networks.net.blocks",
+        "expected a mapping of block names to blocks",
+    ),
+    (
+        "block-parameter-name-not-a-name",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {'1w': 8}}",
+            BLOCK_PAIR.replace("params: {w: null}", "params: {'1w': null}"),
+        ),
+        "10:22",
+        "problems[0].networks.net.blocks.pair.params.1w",
+        "a parameter's name must be a name such as 'width', got '1w'",
+    ),
+    (
+        "block-default-not-a-size",
+        with_block(
+            "- {name: p, kind: block, block: pair}",
+            BLOCK_PAIR.replace("params: {w: null}", "params: {w: [1]}"),
+        ),
+        "10:25",
+        "problems[0].networks.net.blocks.pair.params.w",
+        "the default of 'w' must be a whole number or a size expression, got [1]",
+    ),
+    (
+        "block-shortcut-shape-differs",
+        with_block("- {name: p, kind: block, block: res, with: {w: 16}}", BLOCK_RES),
+        "16:19",
+        "problems[0].networks.net.blocks.res.layers[0].branches",
+        "branch 'p.shortcut' gives 32 × 32 × 8 but branch 'p.main' gives 32 × 32 × 16",
+    ),
+    (
+        "block-in-branch-layer-field",
+        with_block(in_branch("{name: p, kind: block, block: pair, with: {w: 8}}"), BLOCK_TYPO),
+        "12:53",
+        "problems[0].networks.net.blocks.pair.layers[0].kernal",
+        "unknown field 'kernal'; did you mean 'kernel'?",
+    ),
+    (
+        "block-in-branch-unknown-parameter",
+        with_block(in_branch("{name: p, kind: block, block: pair, with: {x: 8}}")),
+        "21:63",
+        "problems[0].networks.net.layers[1].branches[0].layers[0].with",
+        "block 'pair' has no parameter 'x' (it has: w)",
+    ),
+    (
+        "block-nested-parameter-not-whole",
+        with_block("- {name: p, kind: block, block: outer}", BLOCK_PAIR + BLOCK_OUTER),
+        "13:50",
+        "problems[0].networks.net.blocks.pair.layers[1].filters",
+        "'w/2' is 3/2 with {'w': 3}, not a whole number (in p.q)",
     ),
     ("alias-bomb", BOMB, None, None, "alias bomb"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "3:3", "other", "merge keys"),

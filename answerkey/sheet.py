@@ -24,6 +24,10 @@ LINE_CM = 0.635
 """The exam class's \\linefillheight (0.25 in): one ruled line."""
 ROW_CM = 0.75
 """A row of an empty table, with room to write (\\arraystretch 1.9 at 10 pt)."""
+SHEET_ROWS = 24
+"""Rows per grid of a table to fill in: a longer table (a zoo network's shape table) is set
+as several grids, the head repeated on each, with a page break allowed between them, so that
+each fits a page (24 rows of :data:`ROW_CM` and the head are about 19 cm)."""
 
 
 def cell_tex(cell: Cell) -> Tex:
@@ -54,7 +58,8 @@ def heading_tex(column: str) -> Tex:
 def blank_table(table: Table) -> dict[str, Any]:
     """The table as the sheet prints it: a ruled grid, the given cells filled, the rest
     blank. A column with nothing given takes a share of the line (tabularx ``X``); one with
-    some given cells is as wide as they are; the whole is shrunk to the line if wider."""
+    some given cells is as wide as they are; the whole is shrunk to the line if wider. The
+    rows come in ``blocks`` of at most :data:`SHEET_ROWS`, one grid each."""
     given = table.given or ()
     columns = range(len(table.columns))
     blank = [all(row[i] is None for row in given) for i in columns]
@@ -72,6 +77,7 @@ def blank_table(table: Table) -> dict[str, Any]:
         "spec": Tex(spec),
         "head": Tex(" & ".join(heading_tex(c) for c in table.columns)),
         "rows": rows,
+        "blocks": [rows[i : i + SHEET_ROWS] for i in range(0, max(len(rows), 1), SHEET_ROWS)],
     }
 
 

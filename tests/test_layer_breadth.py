@@ -337,6 +337,7 @@ def test_every_kind_is_documented_with_an_example_that_validates() -> None:
     import yaml
     from pydantic import TypeAdapter
 
+    from answerkey.blocks import expanded_network
     from answerkey.spec_network import AnyLayer
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "spec.md").read_text()
@@ -347,7 +348,11 @@ def test_every_kind_is_documented_with_an_example_that_validates() -> None:
     examples = 0
     for block in re.findall(r"```yaml\n(.*?)```", section, flags=re.S):
         loaded = yaml.safe_load(block)
-        if not isinstance(loaded, list):  # a whole network (the blocks example)
+        if not isinstance(loaded, list):  # whole networks (the blocks examples): analysed
+            for net in loaded["networks"].values():
+                model = NetworkSpec.model_validate(expanded_network(net)).to_model("n", ())
+                assert analyze(model, Conventions()).layers()
+                examples += 1
             continue
         for item in loaded:
             adapter.validate_python(item)

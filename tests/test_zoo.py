@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from answerkey.load import load_spec
+from answerkey.sheet import SHEET_ROWS
 from derivations.layers import Count
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,10 @@ PUBLISHED = {  # num_params of the IMAGENET1K_V1 weights, from torchvision's mod
     "inception_v3": 27_161_264,  # aux_logits=True: the count includes the auxiliary head
 }
 INPUT = {"inception_v3": 299}
+ENCODER_PARAMS = 18_914_304
+"""specs/zoo/transformer-encoder.yaml: nn.TransformerEncoder(6 layers, d = 512, 8 heads,
+feed-forward 2048) has this many parameters; tests/test_sequences.py holds the spec to it and
+to FlopCounterMode's MACs on that model (torchvision publishes no such model)."""
 
 pytestmark = pytest.mark.usefixtures("torch_available")
 
@@ -347,21 +352,46 @@ def test_zoo_agrees_with_the_referee_row_by_row(name: str) -> None:
 
 
 @pytest.mark.usefixtures("tex_available")
-@pytest.mark.parametrize("name", sorted(PUBLISHED))
-def test_zoo_shape_table_typesets(name: str, tmp_path: Path) -> None:
-    """Each zoo key typesets: every layer of its shape table is printed (the table breaks
-    across pages), the published total with it, and no box is overfull."""
+@pytest.mark.parametrize("name", [*sorted(PUBLISHED), "transformer-encoder"])
+def test_zoo_shape_table_typesets(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each zoo spec builds as ``answerkey build --strict`` does (an overfull box over 1 pt
+    would be a CompileError, exit 3), and its key typesets every layer of its shape table
+    (the table breaks across pages) with the total: no box overfull at all, in either
+    document's TeX log, and no character missing."""
+    from answerkey import compile as compile_module
     from answerkey.build import build
-    from answerkey.compile import compile_pdf
+    from answerkey.texlog import read_log
 
-    result = build(ZOO / f"{name}.yaml", tmp_path / "out", pdf=False)
-    tex = result.directory / "key.tex"
-    pdf = compile_pdf(tex, reads_aux=False)
+    logs: list[tuple[str, str]] = []
+    run_pass = compile_module.run_pass
+
+    def recording(tex: Path, *args: Any, **kwargs: Any) -> Any:
+        result = run_pass(tex, *args, **kwargs)
+        logs.append((tex.name, tex.with_suffix(".log").read_text(errors="replace")))
+        return result
+
+    monkeypatch.setattr(compile_module, "run_pass", recording)
+    result = build(ZOO / f"{name}.yaml", tmp_path / "out", strict=True)
+    assert result.warnings == ()
+    assert sorted(n for n, _ in logs) == ["key.tex", "questions.tex"]
+    for tex, log in logs:
+        bad = [e.message for e in read_log(log) if e.kind in ("overfull", "missing")]
+        assert bad == [], (tex, bad[:3])
     text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-layout", str(tmp_path / "out" / "key.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    assert f"{PUBLISHED[name]:,}" in text  # the total, typeset with thousands separators
     _, analysis = _key(name)
+    total = int(sum(analysis.params(r) for _, r in analysis.layers()))
+    assert total == PUBLISHED.get(name, ENCODER_PARAMS)
+    assert f"{total:,}" in text  # the total, typeset with thousands separators
     for row, _ in analysis.layers():
         assert row.label in text, row.label
-    assert "Overfull" not in tex.with_suffix(".log").read_text(errors="replace")
+    # the sheet's table to fill in comes in grids of SHEET_ROWS rows (and the total's row)
+    sheet = (tmp_path / "out" / "questions.tex").read_text(encoding="utf-8")
+    grids = -(-(len(analysis.layers()) + 1) // SHEET_ROWS)
+    assert sheet.count(r"\begin{tabularx}") == grids

@@ -109,11 +109,20 @@ class _Expander:
         ``stack`` holds the blocks being expanded (a block may not use itself), ``within``
         the name of the use they are in (for messages)."""
         out: list[Item] = []
+        uses: set[str] = set()
         for index, layer in enumerate(layers):
             here: Origin = (*base, index)
             if isinstance(layer, dict) and layer.get("kind") == "parallel":
                 out.append(self._parallel(layer, here, stack, within))
             elif isinstance(layer, dict) and layer.get("kind") == "block":
+                label = str(layer.get("name") or layer.get("block"))
+                if label in uses:
+                    raise BlockError(
+                        f"a second block use named {label!r} here: its layers would have the "
+                        "first's names; give each use its own name",
+                        (*here, "name" if "name" in layer else "block"),
+                    )
+                uses.add(label)
                 out += self._use(layer, here, stack, within)
             else:
                 out.append((layer, here, {}))

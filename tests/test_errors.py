@@ -836,6 +836,16 @@ CASES = [  # id, spec text, expected "line:col", field (or None), words in the m
         "problems[0].networks.net.blocks.pair.layers[1].filters",
         "'w/2' is 3/2 with {'w': 3}, not a whole number (in p.q)",
     ),
+    (
+        "block-use-name-twice",
+        with_block(
+            "- {name: p, kind: block, block: pair, with: {w: 8}}\n"
+            "          - {name: p, kind: block, block: pair, with: {w: 4}}"
+        ),
+        "17:20",
+        "problems[0].networks.net.layers[2].name",
+        "a second block use named 'p' here: its layers would have the first's names",
+    ),
     ("alias-bomb", BOMB, None, None, "alias bomb"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "3:3", "other", "merge keys"),
 ]

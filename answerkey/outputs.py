@@ -62,8 +62,21 @@ def _mkdirs(target: Path) -> list[Path]:
         except OSError as err:
             raise OutputError(f"{folder}: cannot create the folder: {_why(err)}") from None
         created.append(folder)
-        (folder / MARKER).write_text(_dump({}), encoding="utf-8")
+        _init_marker(folder)
     return created
+
+
+def _init_marker(folder: Path) -> None:
+    """Give ``folder`` an empty marker unless it has one: under the marker's lock and only
+    while it is empty, so a concurrent run that opened the new folder first and already
+    recorded its outputs there never loses its record."""
+    fd = os.open(folder / MARKER, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_size == 0:
+            os.write(fd, _dump({}).encode())
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _dump(outputs: dict[str, list[str]]) -> str:

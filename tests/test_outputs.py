@@ -13,7 +13,7 @@ import pytest
 
 from answerkey.build import build
 from answerkey.errors import OutputError
-from answerkey.outputs import MARKER, OutputFolder
+from answerkey.outputs import MARKER, OutputFolder, _mkdirs
 from answerkey.slides import write_slides
 from answerkey.snippets import write_snippets
 from answerkey.variants import build_variants
@@ -157,6 +157,32 @@ def test_eight_concurrent_builds_into_one_folder(tmp_path: Path) -> None:
         "key.tex",
         "questions.tex",
     ]
+
+
+def test_a_late_folder_maker_keeps_a_concurrent_runs_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs into a new folder: one makes it, and before it gives the folder its empty
+    marker the other opens the folder, commits and records its outputs. The maker's marker
+    must not wipe that record (or a third run would take the outputs for the user's)."""
+    target = tmp_path / "out"
+    real_mkdir = Path.mkdir
+
+    def mkdir_then_another_run_commits(self: Path, *args: object, **kwargs: object) -> None:
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+        if self == target:
+            with OutputFolder(target, "build") as other:
+                (other.stage / "answers.json").write_text("{}", encoding="utf-8")
+                other.commit(["answers.json"])
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_another_run_commits)
+    assert _mkdirs(target) == [target]
+    monkeypatch.undo()
+    record = json.loads((target / MARKER).read_text(encoding="utf-8"))
+    assert record["outputs"] == {"build": ["answers.json"]}
+    with OutputFolder(target, "build") as third:  # takes the outputs as answerkey's
+        (third.stage / "answers.json").write_text("[]", encoding="utf-8")
+        third.commit(["answers.json"])
 
 
 def test_a_signal_during_the_moves_waits_for_them(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from derivations.layers.base import (
     SizeRule,
     dims_text,
     layer_kind,
+    plain,
     require_map,
 )
 from derivations.layers.window import AXIS_SYMBOLS, C_OUT
@@ -84,6 +85,14 @@ class Adaptive(LayerKind):
         return getattr(nn, cls.torch_name)(size)
 
     @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """``output`` from ``output_size``; None where a size is None (keep the input's)."""
+        out = module.output_size
+        if out is None or (isinstance(out, tuple | list) and None in out):
+            return None
+        return {"kind": cls.model_fields["kind"].default, "output": plain(out)}
+
+    @classmethod
     def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
         if shape.spatial_rank != cls.rank:
             return None
@@ -100,6 +109,7 @@ class AdaptiveAvgPool1d(Adaptive):
     rank: ClassVar[int] = 1
     title: ClassVar[str] = "adaptive average pooling"
     torch_name: ClassVar[str] = "AdaptiveAvgPool1d"
+    torch_types: ClassVar[tuple[str, ...]] = ("AdaptiveAvgPool1d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "adaptiveavgpool1d", "output": 7}
     example_input: ClassVar[Any] = {"map": [40, 6]}
 
@@ -114,6 +124,7 @@ class AdaptiveAvgPool2d(Adaptive):
     rank: ClassVar[int] = 2
     title: ClassVar[str] = "adaptive average pooling"
     torch_name: ClassVar[str] = "AdaptiveAvgPool2d"
+    torch_types: ClassVar[tuple[str, ...]] = ("AdaptiveAvgPool2d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "adaptiveavgpool2d", "output": [6, 5]}
 
 
@@ -126,6 +137,7 @@ class AdaptiveAvgPool3d(Adaptive):
     rank: ClassVar[int] = 3
     title: ClassVar[str] = "adaptive average pooling"
     torch_name: ClassVar[str] = "AdaptiveAvgPool3d"
+    torch_types: ClassVar[tuple[str, ...]] = ("AdaptiveAvgPool3d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "adaptiveavgpool3d", "output": [1, 5, 5]}
     example_input: ClassVar[Any] = [5, 12, 12, 3]
 
@@ -139,6 +151,7 @@ class AdaptiveMaxPool1d(Adaptive):
     rank: ClassVar[int] = 1
     title: ClassVar[str] = "adaptive max pooling"
     torch_name: ClassVar[str] = "AdaptiveMaxPool1d"
+    torch_types: ClassVar[tuple[str, ...]] = ("AdaptiveMaxPool1d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "adaptivemaxpool1d", "output": 9}
     example_input: ClassVar[Any] = {"map": [40, 6]}
 
@@ -152,6 +165,7 @@ class AdaptiveMaxPool2d(Adaptive):
     rank: ClassVar[int] = 2
     title: ClassVar[str] = "adaptive max pooling"
     torch_name: ClassVar[str] = "AdaptiveMaxPool2d"
+    torch_types: ClassVar[tuple[str, ...]] = ("AdaptiveMaxPool2d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "adaptivemaxpool2d", "output": 3}
 
 
@@ -164,6 +178,7 @@ class AdaptiveMaxPool3d(Adaptive):
     rank: ClassVar[int] = 3
     title: ClassVar[str] = "adaptive max pooling"
     torch_name: ClassVar[str] = "AdaptiveMaxPool3d"
+    torch_types: ClassVar[tuple[str, ...]] = ("AdaptiveMaxPool3d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "adaptivemaxpool3d", "output": 2}
     example_input: ClassVar[Any] = [5, 12, 12, 3]
 

@@ -201,6 +201,12 @@ class Dropout(LayerKind):
     def param_reason(self, result: LayerResult, bias: bool) -> str:
         return f"{self.label} (dropout, p = {self.p:g}) only zeroes values: it has no parameters."
 
+    torch_types: ClassVar[tuple[str, ...]] = ("Dropout",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        return {"kind": "dropout", "p": float(module.p)}
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return nn.Dropout(float(raw.get("p", 0.5)))

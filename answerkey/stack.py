@@ -106,6 +106,7 @@ class _Layout:
         self.blocks: list[Block] = []
         self.edges: list[Tex] = []
         self.count = 0
+        self.forks: set[str] = set()
         self.right = WIDTH / 2
 
     def _id(self) -> str:
@@ -153,7 +154,8 @@ class _Layout:
                 continue
             y -= self.row
             bid = self.layer(node, x, y)
-            self.edges.append(Tex(f"({prev}) -| ({bid})"))  # from a fork: across, then down
+            turn = "-|" if prev in self.forks else "--"  # from a fork: across, then down
+            self.edges.append(Tex(f"({prev}) {turn} ({bid})"))
             prev = bid
         return prev, y
 
@@ -172,13 +174,15 @@ class _Layout:
         shortcuts = len(block.branches) - len(drawn)
         left = x - (len(drawn) - 1) * self.column / 2
         fork, fork_y = self._id(), y - 0.35
+        self.forks.add(fork)
         self.blocks.append(Block(fork, x, fork_y, Tex(""), Tex("as none"), shape=Tex("fork")))
         self.edges.append(Tex(f"({prev}) -- ({fork})"))
-        ends, lowest = [], y
+        ends: list[tuple[str, float]] = []
+        lowest = y
         for i, branch in enumerate(drawn):
             bx = left + i * self.column
             end, by = self.run(branch.layers, fork, bx, y - 0.2)
-            ends.append(end)
+            ends.append((end, bx))
             lowest = min(lowest, by)
         y = lowest - self.row * 0.8
         join = self.results[id(block)]
@@ -191,8 +195,9 @@ class _Layout:
                 rf"\textbf{{{escape(block.name)}}}: concatenation $\to$ " + _size(join.out_shape)
             )
             self.blocks.append(Block(jid, x, y, label, Tex("as join")))
-        for end in ends:
-            self.edges.append(Tex(f"({end}) -| ({jid})" if end != fork else f"({fork}) -- ({jid})"))
+        for end, bx in ends:  # straight down in the join's column, else down then across
+            turn = "--" if end == fork or abs(bx - x) < 1e-9 else "|-"
+            self.edges.append(Tex(f"({end}) {turn} ({jid})"))
         for k in range(shortcuts):
             side = self.right + BYPASS * (k + 1)
             self.edges.append(Tex(f"({fork}) -- ({side:.2f}, {fork_y:.2f}) |- ({jid})"))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from answerkey.errors import AnswerkeyError
-from derivations.layers import LAYER_KINDS, LayerKind
+from answerkey.import_calls import is_last_position, read_call, read_module
 
 
 class ImportFailed(AnswerkeyError):
@@ -34,26 +34,6 @@ class ImportFailed(AnswerkeyError):
         super().__init__(
             f"cannot import {len(missing)} part(s) of the model: " + "; ".join(missing)
         )
-
-
-def _by_type() -> dict[str, list[type[LayerKind]]]:
-    out: dict[str, list[type[LayerKind]]] = {}
-    for kind in LAYER_KINDS.values():
-        for name in kind.torch_types:
-            out.setdefault(name, []).append(kind)
-    return out
-
-
-def read_module(module: Any, path: str, missing: list[str]) -> dict[str, Any] | None:
-    """The spec layer of one module (named ``path``), or None with the reason in ``missing``."""
-    kinds = _by_type().get(type(module).__name__, [])
-    for kind in kinds:
-        fields = kind.from_torch(module)
-        if fields is not None:
-            return {"name": path, **fields}
-    why = "settings no layer kind expresses" if kinds else "no layer kind for it"
-    missing.append(f"{path} ({type(module).__name__}: {why})")
-    return None
 
 
 def _common(paths: list[list[str]]) -> list[str]:
@@ -88,25 +68,8 @@ class _Value:
 
 
 IDENTITY = {"kind": "activation", "function": "identity"}
-
-
-def _function_layer(node: Any, torch: Any) -> dict[str, Any] | None:
-    f = node.target
-    name = node.name.replace("_", "-")
-    if node.op == "call_method":
-        if f in ("relu", "sigmoid", "tanh"):
-            return {"name": name, "kind": "activation", "function": f}
-        if f == "flatten" and node.args[1:] in ((1,), ()) and len(node.args) == 2:
-            return {"name": name, "kind": "flatten"}
-        return None
-    F = torch.nn.functional
-    acts = {F.relu: "relu", torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh"}
-    acts.update({F.sigmoid: "sigmoid", F.tanh: "tanh"})
-    if f in acts:
-        return {"name": name, "kind": "activation", "function": acts[f]}
-    if f is torch.flatten and tuple(node.args[1:]) == (1,) and not node.kwargs:
-        return {"name": name, "kind": "flatten"}
-    return None
+TUPLES = {"rnn", "lstm", "gru", "attention"}
+"""Kinds whose PyTorch module returns a tuple (its output, then its state or weights)."""
 
 
 class _Tracer:
@@ -116,34 +79,99 @@ class _Tracer:
         self.missing: list[str] = []
         self.values: dict[Any, _Value] = {}
         self.used: set[str] = set()
+        self.tuples: set[Any] = set()
+        """Module calls that return a tuple (a recurrent layer, attention)."""
+        self.origin: dict[Any, tuple[Any, str]] = {}
+        """An item of such a tuple: (the call, ``seq``, ``state`` or ``h``)."""
+        self.failed: set[Any] = set()
+        """Nodes already reported: what reads them is not reported again."""
 
     def source(self, node: Any) -> _Value:
         """The value a consumer of ``node`` starts from: a fresh branch at a fork."""
+        if node not in self.values:
+            return _Value(node, [])  # a size, a state: its use is reported where it is read
         if len(node.users) > 1:
             return _Value(node, [])
         return self.values[node]
 
     def join(self, node: Any, inputs: list[Any], how: str) -> _Value:
+        if any(i in self.failed for i in inputs):
+            self.failed.add(node)
+            return _Value(node, [])
+        if len(inputs) < 2:
+            self.missing.append(f"{node.name} ({how} with a constant: no layer kind for it)")
+            return _Value(node, [])
         starts = [self.source(i) for i in inputs]
         anchors = {id(s.anchor) for s in starts}
-        if len(anchors) != 1:
+        if len(anchors) != 1 or starts[0].anchor not in self.values:
             self.missing.append(f"{node.name} ({how} of values that do not fork from one point)")
             return _Value(starts[0].anchor, [])
         fork = starts[0].anchor
+        dashed = node.name.replace("_", "-")
         branches = [
             {"name": f"branch{i + 1}", "layers": s.layers}
             if s.layers
-            else {"name": "shortcut", "layers": [dict(IDENTITY, name=f"{node.name}-identity")]}
+            else {"name": "shortcut", "layers": [dict(IDENTITY, name=f"{dashed}-identity")]}
             for i, s in enumerate(starts)
         ]
         paths = [str(layer["name"]).split(".") for s in starts for layer in s.layers]
         prefix = ".".join(_common(paths))
-        name = prefix if prefix and prefix not in self.used else node.name.replace("_", "-")
+        name = prefix if prefix and prefix not in self.used else dashed
         self.used.add(name)
         block = {"name": name, "kind": "parallel", "join": how}
         block["branches"] = branches
         base = self.values[fork]
         return _Value(base.anchor, [*base.layers, block])
+
+    def last_state(self, node: Any, call: Any) -> None:
+        """``node`` is the last hidden state of the recurrent ``call``: its layer with
+        ``return_sequences: false`` (one direction only: a bidirectional layer's last state
+        is both directions' final states, which one index does not give)."""
+        value = self.values[call]
+        layer = value.layers[-1]
+        if layer.get("bidirectional"):
+            self.missing.append(
+                f"{node.name} (one direction's state of the bidirectional {layer['name']}: "
+                "no field for it)"
+            )
+            self.failed.add(node)
+            return
+        last = dict(layer, return_sequences=False)
+        self.values[node] = _Value(value.anchor, [*value.layers[:-1], last])
+
+    def getitem(self, node: Any) -> None:
+        """An item of a tuple-returning call: the output (``[0]``), a recurrent layer's
+        state (``[1]``, an LSTM's ``h`` in it), the last layer's final state (``h[-1]``) or
+        the output's last position (``out[:, -1]``) of a one-way recurrent layer."""
+        base, index = node.args[0], node.args[1]
+        if base in self.failed:
+            self.failed.add(node)
+            return
+        if base in self.tuples:
+            if len(base.users) > 1:
+                self.missing.append(f"{node.name} (uses more than one result of {base.target})")
+            elif index == 0:
+                self.values[node] = self.values[base]
+                self.origin[node] = (base, "seq")
+                return
+            elif index == 1 and self.values[base].layers[-1]["kind"] != "attention":
+                lstm = self.values[base].layers[-1]["kind"] == "lstm"
+                self.origin[node] = (base, "state" if lstm else "h")
+                return
+        elif node.args[0] in self.origin:
+            call, what = self.origin[base]
+            if what == "state" and index == 0 and len(base.users) == 1:
+                self.origin[node] = (call, "h")
+                return
+            last = what == "h" and index == -1
+            if last or (what == "seq" and is_last_position(index) and len(base.users) == 1):
+                self.last_state(node, call)
+                return
+        self.failed.add(node)
+        self.missing.append(
+            f"{node.name} (indexing [{index}]: only a recurrent layer's output, its last "
+            "hidden state, or attention's output)"
+        )
 
     def visit(self, node: Any) -> None:
         torch = self.torch
@@ -153,7 +181,7 @@ class _Tracer:
         if node.op == "output":
             return
         args = [a for a in node.args if isinstance(a, torch.fx.Node)]
-        if node.op == "call_function" and node.target in (operator.add, torch.add):
+        if node.op == "call_function" and node.target in (operator.add, operator.iadd, torch.add):
             self.values[node] = self.join(node, args, "add")
             return
         if node.op == "call_function" and node.target is torch.cat:
@@ -163,34 +191,74 @@ class _Tracer:
                 self.missing.append(f"{node.name} (cat along dim {dim}: only channels)")
             self.values[node] = self.join(node, tensors, "concat")
             return
+        if node.op == "call_function" and node.target is operator.getitem:
+            self.getitem(node)
+            return
+        if node.op == "call_method" and node.target == "size":
+            return  # a size read for a view: the view is read from the shapes
+        layers: list[dict[str, Any]] | None
         if node.op == "call_module":
-            layer = read_module(self.model.get_submodule(node.target), node.target, self.missing)
+            layers = read_module(self.model.get_submodule(node.target), node.target, self.missing)
+            kind = layers[-1]["kind"] if layers else None
+            if kind in TUPLES:
+                self.tuples.add(node)
+            if kind == "attention" and len(set(node.args[:3])) != 1:
+                self.missing.append(
+                    f"{node.target} (attention whose keys or values are not its queries)"
+                )
         elif node.op in ("call_function", "call_method"):
-            layer = _function_layer(node, torch)
-            if layer is None:
-                what = getattr(node.target, "__name__", str(node.target))
-                self.missing.append(f"{node.name} (function {what}: not supported)")
+            layers = read_call(node, self.missing)
         else:
-            layer = None
-            self.missing.append(f"{node.name} ({node.op} {node.target}: not supported)")
+            layers = None
+            what = "a parameter used directly" if node.op == "get_attr" else node.op
+            self.missing.append(f"{node.target} ({what}: no layer kind for it)")
+        if layers is None:
+            self.failed.add(node)
         start = self.source(args[0]) if args else _Value(node, [])
-        self.values[node] = _Value(start.anchor, [*start.layers, *([layer] if layer else [])])
+        self.values[node] = _Value(start.anchor, [*start.layers, *(layers or [])])
 
 
-def network_layers(model: Any, torch: Any) -> list[dict[str, Any]]:
-    """The spec layers of ``model``'s forward, traced by ``torch.fx`` (the module tree when
-    tracing fails and the model is a chain of ``nn.Sequential``). Raises :class:`ImportFailed`."""
+def _propagate(model: Any, graph_module: Any, shape: tuple[int, ...], torch: Any) -> str | None:
+    """Run the model once on zeros of ``shape`` (batch 2, token indices when it embeds),
+    recording every value's shape on its node; the reason when it cannot run."""
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    embeds = any(type(m).__name__ == "Embedding" for m in model.modules())
+    sample = torch.zeros((2, *shape), dtype=torch.long if embeds else torch.float32)
+    modes = {m: m.training for m in model.modules()}
     try:
-        graph = torch.fx.symbolic_trace(model).graph
+        with torch.no_grad():
+            ShapeProp(graph_module.eval()).propagate(sample)
+    except Exception as err:  # the user's code may raise anything
+        first = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        return f"model (it does not run on an input of {' x '.join(map(str, shape))}: {first})"
+    finally:
+        for module, mode in modes.items():
+            module.training = mode
+    return None
+
+
+def network_layers(model: Any, torch: Any, shape: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The spec layers of ``model``'s forward for inputs of ``shape`` (PyTorch order, no
+    batch), traced by ``torch.fx`` (the module tree when tracing fails and the model is a
+    chain of ``nn.Sequential``). Raises :class:`ImportFailed`."""
+    try:
+        traced = torch.fx.symbolic_trace(model)
     except Exception as err:  # fx raises many kinds on untraceable code
         return _module_tree(model, torch, err)
+    failed = _propagate(model, traced, shape, torch)
+    if failed:
+        raise ImportFailed([failed])
+    graph = traced.graph
+    graph.eliminate_dead_code()  # a result unpacked but never used (``out, _ = rnn(x)``)
     tracer = _Tracer(model, torch)
     out = None
     for node in graph.nodes:
         tracer.visit(node)
         if node.op == "output":
             out = node.args[0]
-    if not isinstance(out, torch.fx.Node):
+    one = isinstance(out, torch.fx.Node) and out in tracer.values
+    if not one and out not in tracer.failed:
         tracer.missing.append("output (not one tensor)")
     if tracer.missing:
         raise ImportFailed(tracer.missing)
@@ -209,9 +277,7 @@ def _module_tree(model: Any, torch: Any, err: Exception) -> list[dict[str, Any]]
             if isinstance(child, torch.nn.Sequential):
                 walk(child, path + ".")
             else:
-                layer = read_module(child, path, missing)
-                if layer:
-                    layers.append(layer)
+                layers.extend(read_module(child, path, missing) or [])
 
     if not isinstance(model, torch.nn.Sequential):
         first = str(err).splitlines()[0][:120] if str(err) else type(err).__name__

@@ -38,14 +38,31 @@ def _layers(layers: list[dict[str, Any]], indent: str) -> list[str]:
     return lines
 
 
-def input_field(shape: tuple[int, ...]) -> str:
-    """PyTorch's C×H×W (or N, T×d, C×D×H×W) without the batch, as the spec's input (channels
-    last)."""
+SEQUENCE_KINDS = {
+    "linear", "attention", "rnn", "lstm", "gru", "transformer_encoder_layer", "layernorm",
+    "dropout", "activation", "flatten", "reshape",
+}  # fmt: skip
+"""Kinds that read a two-axis input as a T × d sequence; any other first layer (``conv1d``,
+a 1-D pool or norm) reads it as PyTorch's C × L map."""
+
+
+def _first_kind(layers: list[dict[str, Any]]) -> str:
+    first = layers[0] if layers else {}
+    if first.get("kind") == "parallel":
+        return _first_kind(first["branches"][0]["layers"])
+    return str(first.get("kind", ""))
+
+
+def input_field(shape: tuple[int, ...], layers: list[dict[str, Any]] | None = None) -> str:
+    """PyTorch's C×H×W (or N, T×d, C×L, C×D×H×W) without the batch, as the spec's input
+    (channels last): two axes are a sequence unless the first layer takes a 1-D map."""
     dims = [int(d) for d in shape]
     if len(dims) == 1:
         return _flow(dims)
-    if len(dims) == 2:
+    if len(dims) == 2 and _first_kind(layers or []) in SEQUENCE_KINDS:
         return _flow({"sequence": dims})
+    if len(dims) == 2:
+        return _flow({"map": [dims[1], dims[0]]})
     return _flow([*dims[1:], dims[0]])
 
 
@@ -67,7 +84,7 @@ def spec_text(
         f"      The network {_flow(title)} as imported from its PyTorch code.",
         "    networks:",
         "      model:",
-        f"        input: {input_field(input_shape)}",
+        f"        input: {input_field(input_shape, layers)}",
         "        layers:",
     ]
     tail = [

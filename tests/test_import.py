@@ -43,11 +43,13 @@ def round_trip(model: Any, shape: tuple[int, ...], tmp_path: Path) -> Any:
     analysis = loaded.problems[0].context.get("model")
     params = sum(analysis.params(r) for _, r in analysis.layers())
     assert params == sum(p.numel() for p in model.parameters())
+    embeds = any(isinstance(m, torch.nn.Embedding) for m in model.modules())
     with torch.no_grad():
-        out = model.eval()(torch.zeros(1, *shape))
+        out = model.eval()(torch.zeros(1, *shape, dtype=torch.long if embeds else torch.float))
     dims = [int(d) for d in analysis.output.hwc()]  # channels last
     got = list(out.shape[1:])
-    assert got == (dims if len(dims) == 1 else [dims[-1], *dims[:-1]])
+    as_torch = dims if len(dims) == 1 or analysis.output.is_sequence else [dims[-1], *dims[:-1]]
+    assert got == as_torch
     return analysis
 
 
@@ -74,26 +76,102 @@ def test_mobilenetv2_round_trips(tmp_path: Path) -> None:
     assert depthwise.groups == 96  # 16 · 6 channels, one filter each
 
 
-def test_mobilenetv2_head_lists_every_missing_part() -> None:
+def test_mobilenetv2_with_torchvisions_functional_head_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().MobileNetV2(pooled=False), (3, 64, 64), tmp_path)
+    assert analysis.find("adaptive-avg-pool2d").result.layer.kind == "adaptiveavgpool2d"
+    assert analysis.find("classifier.0").result.layer.kind == "dropout"
+
+
+def test_small_transformer_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().SmallTransformer(), (10,), tmp_path)
+    assert [r.result.layer.kind for r in analysis.rows] == [
+        "embedding", "transformer_encoder_layer", "linear"
+    ]  # fmt: skip
+    assert analysis.output.hwc() == (10, 100)  # a T × vocabulary sequence
+
+
+def test_transformer_encoder_is_its_layers_and_norm(tmp_path: Path) -> None:
+    analysis = round_trip(_models().EncoderClassifier(), (8,), tmp_path)
+    labels = [r.label for r in analysis.rows]
+    assert labels[:4] == ["embed", "encoder.layers.0", "encoder.layers.1", "encoder.norm"]
+    layer = analysis.find("encoder.layers.1").result.layer
+    assert (layer.norm, layer.feedforward_activation, layer.feedforward) == ("pre", "gelu", 48)
+
+
+def test_hand_written_transformer_block_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().HandBlock(), (6, 24), tmp_path)
+    joins = [r for r in analysis.rows if type(r.result).__name__ == "JoinResult"]
+    assert len(joins) == 2  # the two residual sums
+    assert analysis.find("attn").result.layer.heads == 3
+
+
+def test_recurrent_last_states_round_trip(tmp_path: Path) -> None:
+    lstm = round_trip(_models().LSTMClassifier(), (12,), tmp_path).find("lstm").result.layer
+    assert (lstm.num_layers, lstm.return_sequences) == (2, False)  # h[-1]
+    analysis = round_trip(_models().GRUTagger(), (7, 10), tmp_path)
+    assert analysis.find("gru").result.layer.return_sequences  # the whole sequence, both ways
+    assert not analysis.find("rnn").result.layer.return_sequences  # out[:, -1, :]
+
+
+def test_one_direction_of_a_bidirectional_state_is_refused() -> None:
+    import torch
+    from torch import nn
+
     from answerkey import from_torch
     from answerkey.importer import ImportFailed
 
+    class Last(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = nn.GRU(4, 5, bidirectional=True, batch_first=True)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.gru(x)[1][-1]
+
     with pytest.raises(ImportFailed) as err:
-        from_torch(_models().MobileNetV2(pooled=False), (3, 64, 64))
-    text = str(err.value)
+        from_torch(Last(), (3, 4))
     assert err.value.missing == [
-        "adaptive_avg_pool2d (function adaptive_avg_pool2d: not supported)"
+        "getitem_1 (one direction's state of the bidirectional gru: no field for it)"
     ]
-    assert "Dropout" not in text  # nn.Dropout is the dropout kind
 
 
-def test_transformer_lists_its_modules() -> None:
+def test_cnn_kinds_of_every_rank_round_trip(tmp_path: Path) -> None:
+    one = round_trip(_models().Conv1dNet(), (2, 40), tmp_path)
+    assert one.rows[0].in_shape.hwc() == (40, 2)  # C × L read as an L × C map
+    assert one.find("body.3").result.layer.rounding == "ceil"
+    unet = round_trip(_models().TinyUNet(), (3, 16, 16), tmp_path)
+    assert unet.output.hwc() == (32, 32, 4)
+    video = round_trip(_models().Video3d(), (3, 4, 8, 8), tmp_path)
+    assert video.find("net.4").result.layer.kind == "convtranspose3d"
+
+
+def test_tutorial_net_with_functions_and_view_round_trips(tmp_path: Path) -> None:
+    analysis = round_trip(_models().TutorialNet(), (3, 32, 32), tmp_path)
+    assert analysis.find("view").result.layer.kind == "flatten"
+    assert analysis.find("max-pool2d").result.layer.kernel == (2, 2)
+    assert sum(analysis.params(r) for _, r in analysis.layers()) == 62_006
+
+
+def test_unsupported_parts_are_each_listed_once() -> None:
     from answerkey import from_torch
     from answerkey.importer import ImportFailed
 
     with pytest.raises(ImportFailed) as err:
-        from_torch(_models().SmallTransformer(), (10,))
-    assert "embed (Embedding: no layer kind for it)" in err.value.missing
+        from_torch(_models().Unsupported(), (6, 8))
+    assert err.value.missing == [
+        "pos (a parameter used directly: no layer kind for it)",
+        "act (GELU: no layer kind for it)",
+        "lstm (LSTM: batch_first=False: the spec's sequences are batch first)",
+        "mean (method mean: not supported)",
+    ]
+
+
+def test_a_model_that_does_not_run_on_the_shape_fails_located() -> None:
+    from answerkey import from_torch
+    from answerkey.importer import ImportFailed
+
+    with pytest.raises(ImportFailed, match=r"model \(it does not run on an input of 3 x 30 x 30"):
+        from_torch(_models().TutorialNet(), (3, 30, 30))
 
 
 def test_lenet_sequential_round_trips(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 InvertedResidual with ReLU6 and a linear bottleneck) and as an instructor writes them.
 
 ``pooled=True`` puts torchvision's global average pooling as a fixed-size ``AvgPool2d`` (the
-same numbers at the input size tested); ``pooled=False`` is torchvision's
-``AdaptiveAvgPool2d``/``Dropout`` head, which the layer kinds on main cannot express yet.
+same numbers at the input size tested); ``pooled=False`` is torchvision's own head
+(``AdaptiveAvgPool2d`` or ``F.adaptive_avg_pool2d``, ``Dropout``). The sequence models are
+written as PyTorch's tutorials and an instructor's notebook write them (batch first).
 """
 
 from __future__ import annotations
@@ -132,6 +133,161 @@ class SmallTransformer(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(self.embed(tokens)))
+
+
+class EncoderClassifier(nn.Module):
+    """``nn.TransformerEncoder`` of two pre-norm GELU layers and a final norm, then the
+    flattened sequence classified."""
+
+    def __init__(self, vocab: int = 50, d: int = 16, length: int = 8) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        layer = nn.TransformerEncoderLayer(
+            d, 2, dim_feedforward=48, activation="gelu", norm_first=True, batch_first=True
+        )
+        self.encoder = nn.TransformerEncoder(
+            layer, 2, norm=nn.LayerNorm(d), enable_nested_tensor=False
+        )
+        self.classify = nn.Sequential(nn.Flatten(), nn.Dropout(0.1), nn.Linear(length * d, 3))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.encoder(self.embed(tokens)))
+
+
+class HandBlock(nn.Module):
+    """A transformer block as an instructor writes it: pre-norm self-attention and a
+    feed-forward network, each added back to its input."""
+
+    def __init__(self, d: int = 24, heads: int = 3, hidden: int = 96) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(d)
+        self.ff = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.ff(self.norm2(x))
+
+
+class LSTMClassifier(nn.Module):
+    """Tokens, an embedding, an LSTM, and the last layer's final hidden state classified."""
+
+    def __init__(self, vocab: int = 200, d: int = 16, hidden: int = 32) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.lstm = nn.LSTM(d, hidden, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(hidden, 2)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(self.embed(tokens))
+        return self.fc(h[-1])
+
+
+class GRUTagger(nn.Module):
+    """A bidirectional GRU tagging every position, and a one-way RNN whose last position is
+    read (``out[:, -1, :]``)."""
+
+    def __init__(self, d: int = 10) -> None:
+        super().__init__()
+        self.gru = nn.GRU(d, 12, bidirectional=True, batch_first=True)
+        self.rnn = nn.RNN(24, 8, nonlinearity="relu", batch_first=True, bias=False)
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        seq, _ = self.gru(x)
+        out, _ = self.rnn(seq)
+        return self.out(out[:, -1, :])
+
+
+class Conv1dNet(nn.Module):
+    """A 1-D signal network (C × L input): convolutions, norms, pooling, a transposed
+    convolution, adaptive pooling, a classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU(),
+            nn.MaxPool1d(2, ceil_mode=True), nn.Conv1d(8, 8, 3, groups=2, dilation=2),
+            nn.InstanceNorm1d(8, affine=True), nn.ConvTranspose1d(8, 4, 4, stride=2, padding=1),
+            nn.AvgPool1d(3, stride=1, padding=1), nn.AdaptiveMaxPool1d(4),
+        )  # fmt: skip
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.flatten(self.body(x), 1))
+
+
+class TinyUNet(nn.Module):
+    """Down by a strided convolution, up by a transposed one and by interpolation, group and
+    instance norms, a skip connection concatenated."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Sequential(
+            nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.GroupNorm(4, 16), nn.ReLU()
+        )
+        self.up = nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1)
+        self.side = nn.Sequential(nn.Conv2d(3, 8, 1), nn.InstanceNorm2d(8))
+        self.mix = nn.Sequential(
+            nn.Conv2d(16, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="bilinear")
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mix(torch.cat([self.up(self.down(x)), self.side(x)], dim=1))
+
+
+class Video3d(nn.Module):
+    """A 3-D (clip) network: D × H × W volumes of C channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv3d(3, 8, (3, 3, 3), padding=1), nn.BatchNorm3d(8), nn.ReLU(),
+            nn.MaxPool3d((1, 2, 2)), nn.ConvTranspose3d(8, 4, 2, stride=2),
+            nn.InstanceNorm3d(4, track_running_stats=True),
+            nn.AvgPool3d(2), nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(4, 2),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class TutorialNet(nn.Module):
+    """PyTorch's 60-minute-blitz CNN: functional ReLU and pooling, ``view(-1, 16 * 5 * 5)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.max_pool2d(nn.functional.relu(self.conv1(x)), (2, 2))
+        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+        x = x.view(-1, 16 * 5 * 5)
+        x = nn.functional.dropout(nn.functional.relu(self.fc1(x)), 0.25, self.training)
+        return self.fc3(nn.functional.relu(self.fc2(x)))
+
+
+class Unsupported(nn.Module):
+    """What no kind expresses: a learned positional table added, GELU, a sequence-first
+    LSTM, mean pooling over the positions."""
+
+    def __init__(self, d: int = 8) -> None:
+        super().__init__()
+        self.pos = nn.Parameter(torch.zeros(6, d))
+        self.act = nn.GELU()
+        self.lstm = nn.LSTM(d, d)
+        self.fc = nn.Linear(d, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(x + self.pos)
+        x, _ = self.lstm(x)
+        return self.fc(x.mean(dim=1))
 
 
 def lenet5() -> nn.Module:

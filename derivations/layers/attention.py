@@ -210,6 +210,26 @@ class MultiheadAttention(LayerKind):
             layer["bias"] = rng.random() < 0.5
         return layer
 
+    torch_types: ClassVar[tuple[str, ...]] = ("MultiheadAttention",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | str | None:
+        """Heads, the embedding size and the bias of a batch-first self-attention module
+        (``answerkey import`` checks that it is called with one sequence as queries, keys
+        and values). Refused: other key or value sizes, the extra key/value biases."""
+        if not module.batch_first:
+            return "batch_first=False: the spec's sequences are batch first"
+        if not module._qkv_same_embed_dim:
+            return "kdim/vdim: keys and values from another sequence"
+        if module.bias_k is not None:
+            return "add_bias_kv: no field counts the extra key and value biases"
+        return {
+            "kind": "attention",
+            "heads": module.num_heads,
+            "embed_dim": module.embed_dim,
+            "bias": module.in_proj_bias is not None,
+        }
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.MultiheadAttention`` (``batch_first``) with its queries the input; keys and

@@ -222,10 +222,10 @@ class LayerKind(Strict):
     """The ``torch.nn`` module classes (by name) ``answerkey import`` reads as this kind."""
 
     @classmethod
-    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+    def from_torch(cls, module: Any) -> dict[str, Any] | str | None:
         """The spec fields of this kind read from a ``torch.nn`` module of one of
         :attr:`torch_types` (the inverse of :meth:`torch_module`), or None when this kind
-        cannot express that module's settings."""
+        cannot express that module's settings (a string when it can say which)."""
         return None
 
     @classmethod

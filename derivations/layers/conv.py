@@ -204,6 +204,35 @@ class Convolution(Windowed):
         options["out_channels"] = c_in if filters == "same" else int(filters)
         return options
 
+    torch_types: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """Filters, kernel, and every setting PyTorch holds that is not its default (a
+        transposed convolution's ``output_padding`` too); None for a padding mode other than
+        zeros (the sizes would agree, the layer would not)."""
+        if module.padding_mode != "zeros":
+            return None
+        pad = module.padding if isinstance(module.padding, str) else plain(module.padding)
+        fields: dict[str, Any] = {
+            "kind": cls.model_fields["kind"].default,
+            "filters": module.out_channels,
+            "kernel": plain(module.kernel_size),
+        }
+        settings = [
+            ("stride", plain(module.stride), 1),
+            ("padding", pad, 0),
+            ("dilation", plain(module.dilation), 1),
+            ("groups", module.groups, 1),
+        ]
+        if cls.transposed:
+            settings.append(("output_padding", plain(module.output_padding), 0))
+        for name, value, default in settings:
+            if value != default:
+                fields[name] = value
+        fields["bias"] = module.bias is not None
+        return fields
+
     @classmethod
     def sample(cls, rng: random.Random, shape: Shape) -> dict[str, Any] | None:
         """A random layer of this kind for ``shape`` (None if it cannot take it)."""
@@ -295,6 +324,8 @@ class Conv1d(Convolution):
     }
     example_input: ClassVar[Any] = {"map": [40, 6]}
 
+    torch_types: ClassVar[tuple[str, ...]] = ("Conv1d",)
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.Conv1d`` from the spec's fields."""
@@ -351,27 +382,6 @@ class Conv2d(Convolution):
     torch_types: ClassVar[tuple[str, ...]] = ("Conv2d",)
 
     @classmethod
-    def from_torch(cls, module: Any) -> dict[str, Any] | None:
-        if module.padding_mode != "zeros":
-            return None
-        pad = module.padding if isinstance(module.padding, str) else plain(module.padding)
-        fields: dict[str, Any] = {
-            "kind": "conv2d",
-            "filters": module.out_channels,
-            "kernel": plain(module.kernel_size),
-        }
-        for name, value, default in (
-            ("stride", plain(module.stride), 1),
-            ("padding", pad, 0),
-            ("dilation", plain(module.dilation), 1),
-            ("groups", module.groups, 1),
-        ):
-            if value != default:
-                fields[name] = value
-        fields["bias"] = module.bias is not None
-        return fields
-
-    @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.Conv2d`` from the spec's fields; ``padding: same``/``valid`` is passed to
         PyTorch as written, and an absent field keeps PyTorch's default."""
@@ -400,6 +410,8 @@ class Conv3d(Convolution):
         "padding": [0, 1, 1],
     }
     example_input: ClassVar[Any] = [5, 12, 12, 3]
+
+    torch_types: ClassVar[tuple[str, ...]] = ("Conv3d",)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
@@ -430,6 +442,8 @@ class ConvTranspose1d(Transposed):
         "padding": 1,
     }
     example_input: ClassVar[Any] = {"map": [40, 6]}
+
+    torch_types: ClassVar[tuple[str, ...]] = ("ConvTranspose1d",)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
@@ -463,6 +477,8 @@ class ConvTranspose2d(Transposed):
         "output_padding": 1,
     }
 
+    torch_types: ClassVar[tuple[str, ...]] = ("ConvTranspose2d",)
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.ConvTranspose2d`` from the spec's fields."""
@@ -491,6 +507,8 @@ class ConvTranspose3d(Transposed):
         "stride": 2,
     }
     example_input: ClassVar[Any] = [5, 12, 12, 3]
+
+    torch_types: ClassVar[tuple[str, ...]] = ("ConvTranspose3d",)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -69,6 +69,14 @@ class Embedding(LayerKind):
             f"→ {dims_text(result.out_shape)}"
         )
 
+    torch_types: ClassVar[tuple[str, ...]] = ("Embedding",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """``vocabulary`` and ``dim`` (a padding row is still one of the V rows counted)."""
+        vocabulary, dim = module.num_embeddings, module.embedding_dim
+        return {"kind": "embedding", "vocabulary": vocabulary, "dim": dim}
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.Embedding(vocabulary, dim)`` reading the input as token indices (``long``)."""

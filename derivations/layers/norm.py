@@ -138,15 +138,16 @@ class BatchNorm(Normalisation):
         counts[Count.NORM_OPS] = _ops(shape)
         return LayerResult(self, shape, shape, (), counts)
 
-    torch_types: ClassVar[tuple[str, ...]] = ("BatchNorm2d",)
+    torch_types: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_torch(cls, module: Any) -> dict[str, Any] | None:
-        fields: dict[str, Any] = {"kind": "batchnorm2d"}
-        if not module.affine:
-            fields["affine"] = False
-        if not module.track_running_stats:
-            fields["track_running_stats"] = False
+        """``affine`` and ``track_running_stats`` where they differ from this kind's
+        defaults (an instance norm's are false, a batch norm's true)."""
+        fields: dict[str, Any] = {"kind": cls.model_fields["kind"].default}
+        for name in ("affine", "track_running_stats"):
+            if bool(getattr(module, name)) != cls.model_fields[name].default:
+                fields[name] = bool(getattr(module, name))
         return fields
 
     @classmethod
@@ -182,6 +183,7 @@ class BatchNorm1d(BatchNorm):
     kind: Literal["batchnorm1d"] = "batchnorm1d"
     rank: ClassVar[tuple[int, ...]] = (0, 1)
     torch_name: ClassVar[str] = "BatchNorm1d"
+    torch_types: ClassVar[tuple[str, ...]] = ("BatchNorm1d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "batchnorm1d"}
     example_input: ClassVar[Any] = {"map": [40, 6]}
 
@@ -194,6 +196,7 @@ class BatchNorm2d(BatchNorm):
     kind: Literal["batchnorm2d"] = "batchnorm2d"
     rank: ClassVar[tuple[int, ...]] = (2,)
     torch_name: ClassVar[str] = "BatchNorm2d"
+    torch_types: ClassVar[tuple[str, ...]] = ("BatchNorm2d",)
     example: ClassVar[Mapping[str, Any]] = {"name": "BN-1", "kind": "batchnorm2d"}
 
 
@@ -204,6 +207,7 @@ class BatchNorm3d(BatchNorm):
     kind: Literal["batchnorm3d"] = "batchnorm3d"
     rank: ClassVar[tuple[int, ...]] = (3,)
     torch_name: ClassVar[str] = "BatchNorm3d"
+    torch_types: ClassVar[tuple[str, ...]] = ("BatchNorm3d",)
     example: ClassVar[Mapping[str, Any]] = {"kind": "batchnorm3d", "affine": False}
     example_input: ClassVar[Any] = [5, 12, 12, 3]
 
@@ -218,6 +222,7 @@ class InstanceNorm1d(BatchNorm):
     track_running_stats: bool = False
     rank: ClassVar[tuple[int, ...]] = (1,)
     torch_name: ClassVar[str] = "InstanceNorm1d"
+    torch_types: ClassVar[tuple[str, ...]] = ("InstanceNorm1d",)
     per_sample: ClassVar[bool] = True
     title: ClassVar[str] = "instance normalisation"
     example: ClassVar[Mapping[str, Any]] = {"kind": "instancenorm1d", "affine": True}
@@ -234,6 +239,7 @@ class InstanceNorm2d(BatchNorm):
     track_running_stats: bool = False
     rank: ClassVar[tuple[int, ...]] = (2,)
     torch_name: ClassVar[str] = "InstanceNorm2d"
+    torch_types: ClassVar[tuple[str, ...]] = ("InstanceNorm2d",)
     per_sample: ClassVar[bool] = True
     title: ClassVar[str] = "instance normalisation"
     example: ClassVar[Mapping[str, Any]] = {"kind": "instancenorm2d", "affine": True}
@@ -248,6 +254,7 @@ class InstanceNorm3d(BatchNorm):
     track_running_stats: bool = False
     rank: ClassVar[tuple[int, ...]] = (3,)
     torch_name: ClassVar[str] = "InstanceNorm3d"
+    torch_types: ClassVar[tuple[str, ...]] = ("InstanceNorm3d",)
     per_sample: ClassVar[bool] = True
     title: ClassVar[str] = "instance normalisation"
     example: ClassVar[Mapping[str, Any]] = {"kind": "instancenorm3d", "track_running_stats": True}
@@ -282,6 +289,15 @@ class GroupNorm(Normalisation):
         counts = _per_channel(c, self.affine, False)
         counts[Count.NORM_OPS] = _ops(shape)
         return LayerResult(self, shape, shape, (), counts)
+
+    torch_types: ClassVar[tuple[str, ...]] = ("GroupNorm",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        fields: dict[str, Any] = {"kind": "groupnorm", "groups": int(module.num_groups)}
+        if not module.affine:
+            fields["affine"] = False
+        return fields
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
@@ -366,6 +382,19 @@ class LayerNorm(Normalisation):
     def counts_bias(self, default: bool) -> bool:
         """β is counted whenever the layer has it (its ``bias`` is not the convention's)."""
         return True
+
+    torch_types: ClassVar[tuple[str, ...]] = ("LayerNorm",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """``shape`` (PyTorch's ``normalized_shape``), and ``affine``/``bias`` when off."""
+        fields: dict[str, Any] = {"kind": "layernorm"}
+        fields["shape"] = [int(d) for d in module.normalized_shape]
+        if not module.elementwise_affine:
+            fields["affine"] = False
+        elif module.bias is None:
+            fields["bias"] = False
+        return fields
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -115,11 +115,22 @@ class Pool(Windowed):
         out = dims_text(result.out_shape)
         return f"a {kernel} {self.title} (stride {self.stride_size[0]}) → {out}"
 
+    torch_types: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
-    def _read_torch(cls, module: Any) -> dict[str, Any] | None:
-        if getattr(module, "ceil_mode", False) or plain(getattr(module, "dilation", 1)) != 1:
+    def from_torch(cls, module: Any) -> dict[str, Any] | None:
+        """Kernel, stride and padding where not PyTorch's defaults, ``rounding: ceil`` for
+        ``ceil_mode``; None for a dilated max pool, or an average pool that leaves its padding
+        out of the average or overrides its divisor (no field says so)."""
+        if plain(getattr(module, "dilation", 1)) != 1:
+            return None
+        if not getattr(module, "count_include_pad", True):
+            return None
+        if getattr(module, "divisor_override", None) is not None:
             return None
         fields: dict[str, Any] = {"kind": cls.model_fields["kind"].default}
+        if module.ceil_mode:
+            fields["rounding"] = "ceil"
         fields["kernel"] = plain(module.kernel_size)
         stride = plain(module.stride if module.stride is not None else module.kernel_size)
         if stride != fields["kernel"]:
@@ -190,6 +201,8 @@ class MaxPool1d(MaxPool):
     example: ClassVar[Mapping[str, Any]] = {"kind": "maxpool1d", "kernel": 3, "stride": 2}
     example_input: ClassVar[Any] = {"map": [40, 6]}
 
+    torch_types: ClassVar[tuple[str, ...]] = ("MaxPool1d",)
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return _torch("MaxPool1d", cls, raw, nn)
@@ -214,10 +227,6 @@ class MaxPool2d(MaxPool):
     torch_types: ClassVar[tuple[str, ...]] = ("MaxPool2d",)
 
     @classmethod
-    def from_torch(cls, module: Any) -> dict[str, Any] | None:
-        return cls._read_torch(module)
-
-    @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return _torch("MaxPool2d", cls, raw, nn)
 
@@ -233,6 +242,8 @@ class MaxPool3d(MaxPool):
     rank: ClassVar[int] = 3
     example: ClassVar[Mapping[str, Any]] = {"kind": "maxpool3d", "kernel": [1, 2, 2]}
     example_input: ClassVar[Any] = [5, 12, 12, 3]
+
+    torch_types: ClassVar[tuple[str, ...]] = ("MaxPool3d",)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
@@ -250,6 +261,8 @@ class AvgPool1d(AvgPool):
     rank: ClassVar[int] = 1
     example: ClassVar[Mapping[str, Any]] = {"kind": "avgpool1d", "kernel": 2}
     example_input: ClassVar[Any] = {"map": [40, 6]}
+
+    torch_types: ClassVar[tuple[str, ...]] = ("AvgPool1d",)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
@@ -271,12 +284,6 @@ class AvgPool2d(AvgPool):
     torch_types: ClassVar[tuple[str, ...]] = ("AvgPool2d",)
 
     @classmethod
-    def from_torch(cls, module: Any) -> dict[str, Any] | None:
-        if not module.count_include_pad or module.divisor_override is not None:
-            return None
-        return cls._read_torch(module)
-
-    @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         return _torch("AvgPool2d", cls, raw, nn)
 
@@ -293,6 +300,8 @@ class AvgPool3d(AvgPool):
     unpadded_must_fit: ClassVar[bool] = True
     example: ClassVar[Mapping[str, Any]] = {"kind": "avgpool3d", "kernel": 2, "rounding": "ceil"}
     example_input: ClassVar[Any] = [5, 12, 12, 3]
+
+    torch_types: ClassVar[tuple[str, ...]] = ("AvgPool3d",)
 
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:

@@ -195,6 +195,29 @@ class Recurrent(LayerKind):
     def keras_absent(cls, raw: Mapping[str, Any]) -> tuple[str, ...]:
         return ("bias_hh",)
 
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | str | None:
+        """Hidden size, layers, directions, bias and the kind's own options; the output
+        sequence (``answerkey import`` turns a use of the last hidden state into
+        ``return_sequences: false``). A sequence-first module is refused: a spec's
+        sequences are read batch first."""
+        if not module.batch_first:
+            return "batch_first=False: the spec's sequences are batch first"
+        fields: dict[str, Any] = {
+            "kind": cls.model_fields["kind"].default,
+            "hidden_size": module.hidden_size,
+        }
+        if module.num_layers != 1:
+            fields["num_layers"] = module.num_layers
+        if module.bidirectional:
+            fields["bidirectional"] = True
+        fields["bias"] = bool(module.bias)
+        return {**fields, **cls._read_options(module)}
+
+    @classmethod
+    def _read_options(cls, module: Any) -> dict[str, Any]:
+        return {}
+
 
 @layer_kind
 class RNN(Recurrent):
@@ -218,6 +241,12 @@ class RNN(Recurrent):
     @classmethod
     def _sample_options(cls, rng: random.Random, hidden: int) -> dict[str, Any]:
         return {"nonlinearity": "relu"} if rng.random() < 0.3 else {}
+
+    torch_types: ClassVar[tuple[str, ...]] = ("RNN",)
+
+    @classmethod
+    def _read_options(cls, module: Any) -> dict[str, Any]:
+        return {} if module.nonlinearity == "tanh" else {"nonlinearity": module.nonlinearity}
 
 
 @layer_kind
@@ -255,6 +284,12 @@ class LSTM(Recurrent):
     def _torch_options(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {"proj_size": int(raw["proj_size"])} if raw.get("proj_size") else {}
 
+    torch_types: ClassVar[tuple[str, ...]] = ("LSTM",)
+
+    @classmethod
+    def _read_options(cls, module: Any) -> dict[str, Any]:
+        return {"proj_size": module.proj_size} if module.proj_size else {}
+
     @classmethod
     def _sample_options(cls, rng: random.Random, hidden: int) -> dict[str, Any]:
         if hidden > 2 and rng.random() < 0.4:
@@ -276,6 +311,7 @@ class GRU(Recurrent):
     gates: ClassVar[int] = 3
     gate_names: ClassVar[str] = "gate blocks (reset, update, new)"
     torch_name: ClassVar[str] = "GRU"
+    torch_types: ClassVar[tuple[str, ...]] = ("GRU",)
     example: ClassVar[Mapping[str, Any]] = {"name": "GRU", "kind": "gru", "hidden_size": 48}
 
     def bias_counts(self, conventions: Any) -> tuple[Count, ...]:

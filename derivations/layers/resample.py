@@ -302,6 +302,26 @@ class Upsample(LayerKind):
     def phrase(self, result: LayerResult) -> str:
         return f"{self.mode} upsampling → {dims_text(result.out_shape)}"
 
+    torch_types: ClassVar[tuple[str, ...]] = ("Upsample",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | str | None:
+        """``scale`` (whole factors only) or ``size``, and ``mode``."""
+        if module.mode not in _MODES:
+            return f"mode {module.mode!r}"
+        fields: dict[str, Any] = {"kind": "upsample"}
+        if module.size is not None:
+            fields["size"] = plain(module.size)
+        else:
+            factors = module.scale_factor
+            items = list(factors) if isinstance(factors, tuple | list) else [factors]
+            if any(float(f) != int(f) for f in items):
+                return f"scale_factor {factors}: only whole factors"
+            fields["scale"] = plain(tuple(int(f) for f in items))
+        if module.mode != "nearest":
+            fields["mode"] = module.mode
+        return fields
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         options: dict[str, Any] = {"mode": raw.get("mode", "nearest")}

@@ -191,6 +191,30 @@ class TransformerEncoderLayer(LayerKind):
             layer["bias"] = rng.random() < 0.5
         return layer
 
+    torch_types: ClassVar[tuple[str, ...]] = ("TransformerEncoderLayer",)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> dict[str, Any] | str | None:
+        """Heads, feed-forward width, norm placement, activation and bias of a batch-first
+        ``nn.TransformerEncoderLayer``; refused: another activation, a sequence-first one."""
+        if not module.self_attn.batch_first:
+            return "batch_first=False: the spec's sequences are batch first"
+        act = {1: "relu", 2: "gelu"}.get(int(getattr(module, "activation_relu_or_gelu", 0)))
+        if act is None:
+            return "an activation other than relu or gelu"
+        fields: dict[str, Any] = {
+            "kind": "transformer_encoder_layer",
+            "heads": module.self_attn.num_heads,
+            "feedforward": module.linear1.out_features,
+            "d_model": module.self_attn.embed_dim,
+        }
+        if module.norm_first:
+            fields["norm"] = "pre"
+        if act != "relu":
+            fields["feedforward_activation"] = act
+        fields["bias"] = module.linear1.bias is not None
+        return fields
+
     @classmethod
     def torch_module(cls, raw: Mapping[str, Any], in_shape: tuple[int, ...], nn: Any) -> Any:
         """``nn.TransformerEncoderLayer`` (``batch_first``) from the raw fields."""

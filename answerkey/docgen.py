@@ -87,6 +87,20 @@ def question_table() -> str:
     )
 
 
+def figure_table() -> str:
+    """The fields of a sheet figure (``figures:`` of a problem or part), from their
+    descriptions in :class:`answerkey.spec_sheet.FigureSpec`."""
+    from answerkey.spec_sheet import FigureSpec
+
+    rows = []
+    for name, info in FigureSpec.model_fields.items():
+        default = "required" if info.is_required() else f"`{_value(info.default)}`"
+        if info.default is None and not info.is_required():
+            default = "none"
+        rows.append((f"`{name}`", default, _cell(info.description or "")))
+    return _table(("field", "default", "meaning"), rows)
+
+
 def _replace(text: str, name: str, table: str) -> str:
     start, end = START.format(name=name), END.format(name=name)
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
@@ -97,7 +111,8 @@ def _replace(text: str, name: str, table: str) -> str:
 
 def generated(text: str) -> str:
     """``text`` (docs/spec.md) with its layer and question tables written from the registries."""
-    return _replace(_replace(text, "layer", layer_table()), "question", question_table())
+    text = _replace(_replace(text, "layer", layer_table()), "question", question_table())
+    return _replace(text, "figure", figure_table())
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ import sympy as sp
 
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import module_graph
+from answerkey.stack import Style, layer_stack
 from answerkey.latex import Tex, escape, shape_tex, tex
 from answerkey.spec import LoadedProblem
 from answerkey.spec_sheet import FigureSpec, SpaceSpec
@@ -120,18 +121,37 @@ def space_view(part: KeyedPart) -> dict[str, Any]:
     }
 
 
+STACK_HEIGHT_CM = 20.0
+"""A layer stack taller than this is scaled down to it (a page's text is about 22 cm)."""
+
+
 def figure_views(figures: list[FigureSpec], problem: LoadedProblem) -> list[dict[str, Any]]:
-    """The figures shown with a question: each network as a module graph without computed
-    sizes (layer names and given settings only), and its caption."""
+    """The figures shown with a question: each network as a module graph or a layer stack
+    without computed sizes (layer names and given settings only), and its caption. A stack
+    (``fragment`` ``layer-stack``) has a ``scale`` that keeps it within
+    :data:`STACK_HEIGHT_CM`, and with ``answers`` a ``key_layout`` showing the sizes,
+    parameters and operations, which only the key prints."""
     out = []
     for figure in figures:
         analysis = problem.context.get(figure.network, "figures")
-        out.append(
-            {
-                "layout": module_graph(analysis, sizes=False),
-                "caption": escape(figure.caption) if figure.caption else None,
-            }
-        )
+        view: dict[str, Any] = {
+            "fragment": "module-graph",
+            "layout": None,
+            "key_layout": None,
+            "scale": Tex("1"),
+            "caption": escape(figure.caption) if figure.caption else None,
+        }
+        if figure.style == "graph":
+            view["layout"] = module_graph(analysis, sizes=False)
+        else:
+            style: Style = "flat" if figure.style == "stack" else "boxes"
+            view["fragment"] = "layer-stack"
+            view["layout"] = layer_stack(analysis, answers=False, style=style, sizes=False)
+            if figure.answers:
+                view["key_layout"] = layer_stack(analysis, answers=True, style=style)
+            height = float(view["layout"]["height"])
+            view["scale"] = Tex(f"{min(1.0, STACK_HEIGHT_CM / height):.3f}")
+        out.append(view)
     return out
 
 

@@ -105,8 +105,9 @@ def _problem_frame(problem: KeyedProblem) -> Frame:
     env = environment()
     items: list[Tex] = []
     for figure in figure_views(spec.figures, problem.loaded):
-        body = env.get_template("fragments/module-graph.tex.j2").render(
-            answer={"layout": figure["layout"]}
+        layout = figure["key_layout"] or figure["layout"]  # the deck is the worked key
+        body = env.get_template(f"fragments/{figure['fragment']}.tex.j2").render(
+            answer={"layout": layout}
         )
         caption = rf"\\{{\footnotesize {figure['caption']}}}" if figure["caption"] else ""
         items.append(Tex(_fit(body) + caption))

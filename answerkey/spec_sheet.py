@@ -3,16 +3,16 @@
 A part's ``space`` says how much room the student gets: a height (``6cm``), ruled lines
 (``{lines: 8}``), ``table`` (the part's table printed empty, its given cells filled) or
 ``none``. A problem or part lists ``figures`` to show with its question: a network drawn as a
-module graph with its layers' names and given settings but no computed size, on the sheet and
-in the key alike.
+module graph or a layer stack with its layers' names and given settings but no computed size,
+on the sheet and in the key alike (a stack with ``answers`` shows them in the key).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import PlainValidator, model_validator
+from pydantic import Field, PlainValidator, model_validator
 
 from derivations.fields import Positive, Strict, Text, fail
 
@@ -66,9 +66,31 @@ class SpaceSpec(Strict):
         return self
 
 
+FigureStyle = Literal["graph", "stack", "boxes"]
+
+
 class FigureSpec(Strict):
     """A figure shown with the question: ``network`` (one of the problem's networks) drawn
-    as a module graph without its computed sizes; ``caption`` under it."""
+    without its computed sizes, as a module graph (``style: graph``) or a layer stack
+    (``stack``: flat blocks; ``boxes``: 3-D boxes); ``caption`` under it. With ``answers``
+    the key's layer stack shows each layer's output size, parameters and operations (the
+    sheet never does)."""
 
-    network: Text
-    caption: Text | None = None
+    network: Text = Field(description="one of the problem's networks")
+    caption: Text | None = Field(default=None, description="a line under the figure")
+    style: FigureStyle = Field(
+        default="graph",
+        description="`graph`: a module graph; `stack`: a layer stack of flat blocks, "
+        "top-down, residual arrows and branches side by side; `boxes`: the stack as 3-D boxes",
+    )
+    answers: bool = Field(
+        default=False,
+        description="a `stack` or `boxes` figure shows in the key each layer's output size, "
+        "parameters and operations (the sheet shows none of them)",
+    )
+
+    @model_validator(mode="after")
+    def _answers_on_a_stack(self) -> FigureSpec:
+        if self.answers and self.style == "graph":
+            raise fail("answers: a module graph shows no answers; use style: stack or boxes")
+        return self

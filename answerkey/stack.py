@@ -93,9 +93,10 @@ def _size(shape: Shape) -> Tex:
 
 
 class _Layout:
-    def __init__(self, analysis: Analysis, answers: bool, style: Style) -> None:
+    def __init__(self, analysis: Analysis, answers: bool, style: Style, sizes: bool) -> None:
         self.analysis = analysis
         self.answers = answers
+        self.sizes = sizes
         self.style = style
         self.row = ROW
         self.column = COLUMN + (NOTE if answers else 0.0)
@@ -123,10 +124,9 @@ class _Layout:
     def layer(self, layer: LayerKind, x: float, y: float) -> str:
         result = self.results[id(layer)]
         assert isinstance(result, LayerResult)
-        lines = [
-            rf"\textbf{{{escape(layer.label)}}}\enspace {escape(_kind_text(layer, result))}",
-            rf"$\to$ {_size(result.out_shape)}",
-        ]
+        lines = [rf"\textbf{{{escape(layer.label)}}}\enspace {escape(_kind_text(layer, result))}"]
+        if self.sizes:
+            lines.append(rf"$\to$ {_size(result.out_shape)}")
         note = Tex("")
         if self.answers:
             params, ops = self.analysis.params(result), self.analysis.ops(result)
@@ -191,9 +191,9 @@ class _Layout:
         if block.join == "add":
             self.blocks.append(Block(jid, x, y, Tex("+"), Tex("as join"), shape=Tex("sum")))
         else:
-            label = Tex(
-                rf"\textbf{{{escape(block.name)}}}: concatenation $\to$ " + _size(join.out_shape)
-            )
+            label = Tex(rf"\textbf{{{escape(block.name)}}}: concatenation")
+            if self.sizes:
+                label = Tex(label + r" $\to$ " + _size(join.out_shape))
             self.blocks.append(Block(jid, x, y, label, Tex("as join")))
         for end, bx in ends:  # straight down in the join's column, else down then across
             turn = "--" if end == fork or abs(bx - x) < 1e-9 else "|-"
@@ -204,15 +204,20 @@ class _Layout:
         return jid, y
 
 
-def layer_stack(analysis: Analysis, answers: bool = False, style: Style = "flat") -> dict[str, Any]:
-    """Block positions, labels and arrows of ``analysis``'s network, top (input) to bottom."""
-    out = _Layout(analysis, answers, style)
+def layer_stack(
+    analysis: Analysis, answers: bool = False, style: Style = "flat", sizes: bool = True
+) -> dict[str, Any]:
+    """Block positions, labels and arrows of ``analysis``'s network, top (input) to bottom;
+    without ``sizes`` no block shows a computed size (the input's is given), as a question
+    sheet draws it. ``height`` is the drawing's extent in cm, input to last block."""
+    out = _Layout(analysis, answers, style, sizes)
     net = analysis.network
     label = Tex(rf"\textbf{{input}} {_size(net.input)}")
     out.blocks.append(Block("in", 0.0, 0.0, label, Tex("as input"), out._depth(net.input)))
-    out.run(net.layers, "in", 0.0, 0.0)
+    _, bottom = out.run(net.layers, "in", 0.0, 0.0)
     return {
         "blocks": out.blocks,
         "edges": out.edges,
         "width": Tex(f"{WIDTH:.2f}"),
+        "height": ROW - bottom,
     }

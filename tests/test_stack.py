@@ -88,3 +88,43 @@ def test_draw_writes_each_format_and_never_overwrites(tmp_path: Path) -> None:
     bad = _cli("draw", str(CLASSIC), "--network", "nope", "-o", str(tmp_path / "x.pdf"))
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_sheet_stack_shows_no_computed_size_and_the_key_its_answers(
+    classic: LoadedSpec,
+) -> None:
+    from answerkey.derive import derive
+    from answerkey.render import render
+
+    rendered = render(derive(classic))
+    sheet, key = rendered.questions, rendered.key
+    lenet = sheet[sheet.index("LeNet-5 reads") : sheet.index("VGG-16 reads")]
+    assert r"\textbf{C1}" in lenet and "32 \\times 32 \\times 1" in lenet  # names, the input
+    assert "28 \\times 28 \\times 6" not in lenet and "params" not in lenet  # no answer
+    assert "ifprintanswers" not in sheet
+    key_lenet = key[key.index("LeNet-5 reads") : key.index("VGG-16 reads")]
+    shown, hidden = key_lenet.split("\\else", 1)
+    assert "28 \\times 28 \\times 6" in shown and "params $156$" in shown
+    assert "28 \\times 28 \\times 6" not in hidden.split("\\fi", 1)[0]  # the sheet's copy
+    vgg = sheet[sheet.index("VGG-16 reads") :]
+    assert r"\scalebox{0.8" in vgg  # 22 layers scaled to the page's height
+    assert "shift={(" in vgg  # boxes: 3-D faces
+
+
+def test_a_module_graph_figure_takes_no_answers(tmp_path: Path) -> None:
+    text = CLASSIC.read_text(encoding="utf-8").replace(
+        "{network: vgg16, style: boxes,", "{network: vgg16, answers: true,"
+    )
+    spec = tmp_path / "graph-answers.yaml"
+    spec.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "answerkey.cli", "check", str(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "graph-answers.yaml:" in done.stderr and "figures[0]" in done.stderr
+    assert "a module graph shows no answers" in done.stderr

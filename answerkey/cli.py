@@ -429,7 +429,7 @@ def import_model(
     code you trust. Fails, listing every part, when a module or function has no layer kind."""
     from answerkey.import_cli import import_to_file
 
-    click.echo(import_to_file(target, input_shape, title, output, force), nl=output is None)
+    click.echo(import_to_file(target, input_shape, title, output, force), nl=output is not None)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -173,15 +173,15 @@ class _Layout:
         drawn = [b for b in block.branches if not self._passes(b)] or list(block.branches[:1])
         shortcuts = len(block.branches) - len(drawn)
         left = x - (len(drawn) - 1) * self.column / 2
-        fork, fork_y = self._id(), y - 0.35
+        fork, fork_y = self._id(), y - 0.5
         self.forks.add(fork)
         self.blocks.append(Block(fork, x, fork_y, Tex(""), Tex("as none"), shape=Tex("fork")))
-        self.edges.append(Tex(f"({prev}) -- ({fork})"))
+        self.edges.append(Tex(f"[-] ({prev}) -- ({fork})"))  # a line: the fork is no block
         ends: list[tuple[str, float]] = []
         lowest = y
         for i, branch in enumerate(drawn):
             bx = left + i * self.column
-            end, by = self.run(branch.layers, fork, bx, y - 0.2)
+            end, by = self.run(branch.layers, fork, bx, y - 0.3)
             ends.append((end, bx))
             lowest = min(lowest, by)
         y = lowest - self.row * 0.8

@@ -243,3 +243,44 @@ def test_cli_writes_once_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     bad = _cli("import", "mynets", "--input-shape", "3,2,2", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+ARRIVE_OTHERWISE = {
+    "globalavgpool": "adaptive pooling to 1 then a flatten",
+    "globalmaxpool": "adaptive pooling to 1 then a flatten",
+    "reshape": "a view or reshape call, read from the shapes the model produces",
+}
+"""Kinds no torch.nn module stands for: the import writes what the model does instead."""
+
+
+def test_every_kind_reads_back_the_module_it_builds() -> None:
+    """Each kind's ``from_torch`` inverts its ``torch_module`` on its documented example: the
+    read-back layer has the same parameters and output under bias-counting conventions."""
+    from torch import nn
+
+    from answerkey.referee import TorchShape
+    from derivations.conventions import Conventions
+    from derivations.layers import LAYER_KINDS
+    from random_networks import fits
+
+    conventions = Conventions(bias=True)
+    for name, kind in LAYER_KINDS.items():
+        if not kind.torch_types:
+            assert name in ARRIVE_OTHERWISE, f"{name} has no importer"
+            continue
+        example = dict(kind.example)
+        given = fits({"input": kind.example_input, "layers": [example]}, conventions)
+        assert given is not None, name
+        (row,) = given.rows
+        shape = row.in_shape
+        dims = shape.dims if not shape.is_map else (shape.dims[-1], *shape.dims[:-1])
+        form = "vector" if shape.is_vector else "sequence" if shape.is_sequence else "map"
+        built = kind.torch_module(example, TorchShape(dims, form), nn)
+        (module,) = [m for m in built.modules() if type(m).__name__ in kind.torch_types]
+        fields = kind.from_torch(module)
+        assert isinstance(fields, dict), (name, fields)
+        read = fits({"input": kind.example_input, "layers": [fields]}, conventions)
+        assert read is not None, (name, fields)
+        (back,) = read.rows
+        assert back.out_shape == row.out_shape, name
+        assert read.params(back.result) == given.params(row.result), name

@@ -14,10 +14,10 @@ import sympy as sp
 
 from answerkey.derive import Key, KeyedPart
 from answerkey.figures import module_graph
-from answerkey.stack import Style, layer_stack
 from answerkey.latex import Tex, escape, shape_tex, tex
 from answerkey.spec import LoadedProblem
 from answerkey.spec_sheet import FigureSpec, SpaceSpec
+from answerkey.stack import Style, layer_stack
 from derivations.answers import Answer, Cell, Table
 from derivations.shapes import Shape
 

@@ -256,12 +256,12 @@ ARRIVE_OTHERWISE = {
 def test_every_kind_reads_back_the_module_it_builds() -> None:
     """Each kind's ``from_torch`` inverts its ``torch_module`` on its documented example: the
     read-back layer has the same parameters and output under bias-counting conventions."""
+    from random_networks import fits
     from torch import nn
 
     from answerkey.referee import TorchShape
     from derivations.conventions import Conventions
     from derivations.layers import LAYER_KINDS
-    from random_networks import fits
 
     conventions = Conventions(bias=True)
     for name, kind in LAYER_KINDS.items():

@@ -12,5 +12,5 @@ def from_torch(model: object, input_shape: tuple[int, ...], title: str = "model"
     from answerkey.importer import network_layers
     from answerkey.spec_writer import spec_text
 
-    layers = network_layers(model, torch, tuple(input_shape))
-    return spec_text(layers, tuple(input_shape), title, type(model).__name__)
+    layers, blocks = network_layers(model, torch, tuple(input_shape))
+    return spec_text(layers, tuple(input_shape), title, type(model).__name__, blocks)

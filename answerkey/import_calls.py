@@ -9,6 +9,7 @@ as ``contiguous``) or None after appending to ``missing`` why nothing expresses 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from derivations.layers import LAYER_KINDS, LayerKind
@@ -110,12 +111,29 @@ def _dim(node: Any, index: int, key: str = "dim") -> Any:
     return node.kwargs.get(key)
 
 
+def owner(node: Any) -> str:
+    """The path of the module whose forward made ``node`` (``layer1.0`` for its ``add``;
+    empty at the model's own level), from the module stack ``torch.fx`` records."""
+    stack = list((node.meta.get("nn_module_stack") or {}).keys())
+    if node.op == "call_module":
+        stack = stack[:-1]  # the module itself
+    return str(stack[-1]).split("@")[0] if stack else ""
+
+
+def call_name(node: Any) -> str:
+    """A function's layer name: its module's path and the function (``layer1.0.relu``);
+    a second call of the same is numbered when the network's names are made unique."""
+    base = re.sub(r"_\d+$", "", node.name).replace("_", "-")
+    where = owner(node)
+    return f"{where}.{base}" if where else base
+
+
 def read_call(node: Any, missing: list[str]) -> list[dict[str, Any]] | None:
     """The layers of a ``call_function`` or ``call_method`` node (its input is
     ``node.args[0]``); None with the reason in ``missing``."""
     import torch
 
-    name = node.name.replace("_", "-")
+    name = call_name(node)
     what = _target_name(node)
     f = node.target
     functional = node.op == "call_function" and (

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from answerkey.errors import AnswerkeyError
-from answerkey.import_calls import is_last_position, read_call, read_module
+from answerkey.import_calls import call_name, is_last_position, owner, read_call, read_module
+from answerkey.import_repeats import with_repeats
 
 
 class ImportFailed(AnswerkeyError):
@@ -34,16 +35,6 @@ class ImportFailed(AnswerkeyError):
         super().__init__(
             f"cannot import {len(missing)} part(s) of the model: " + "; ".join(missing)
         )
-
-
-def _common(paths: list[list[str]]) -> list[str]:
-    """The module path all ``paths`` share (``layer1.0`` for ``layer1.0.conv1``, ...)."""
-    out: list[str] = []
-    for parts in zip(*[p[:-1] for p in paths], strict=False):
-        if len(set(parts)) != 1:
-            break
-        out.append(parts[0])
-    return out if paths else []
 
 
 def unique_names(layers: list[dict[str, Any]], seen: set[str] | None = None) -> None:
@@ -107,18 +98,17 @@ class _Tracer:
             self.missing.append(f"{node.name} ({how} of values that do not fork from one point)")
             return _Value(starts[0].anchor, [])
         fork = starts[0].anchor
-        dashed = node.name.replace("_", "-")
-        branches = [
+        where = owner(node)
+        identity = f"{where}.identity" if where else "identity"
+        branches: list[dict[str, Any]] = [
             {"name": f"branch{i + 1}", "layers": s.layers}
             if s.layers
-            else {"name": "shortcut", "layers": [dict(IDENTITY, name=f"{dashed}-identity")]}
+            else {"name": "shortcut", "layers": [dict(IDENTITY, name=identity)]}
             for i, s in enumerate(starts)
         ]
-        paths = [str(layer["name"]).split(".") for s in starts for layer in s.layers]
-        prefix = ".".join(_common(paths))
-        name = prefix if prefix and prefix not in self.used else dashed
+        name = where if where and where not in self.used else call_name(node)
         self.used.add(name)
-        block = {"name": name, "kind": "parallel", "join": how}
+        block: dict[str, Any] = {"name": name, "kind": "parallel", "join": how}
         block["branches"] = branches
         base = self.values[fork]
         return _Value(base.anchor, [*base.layers, block])
@@ -238,10 +228,25 @@ def _propagate(model: Any, graph_module: Any, shape: tuple[int, ...], torch: Any
     return None
 
 
-def network_layers(model: Any, torch: Any, shape: tuple[int, ...]) -> list[dict[str, Any]]:
+def network_layers(
+    model: Any, torch: Any, shape: tuple[int, ...]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The spec layers of ``model``'s forward for inputs of ``shape`` (PyTorch order, no
-    batch), traced by ``torch.fx`` (the module tree when tracing fails and the model is a
-    chain of ``nn.Sequential``). Raises :class:`ImportFailed`."""
+    batch), runs of identical children as uses of the blocks returned with them
+    (:mod:`answerkey.import_repeats`). Raises :class:`ImportFailed`."""
+
+    def class_of(path: str) -> str | None:
+        try:
+            return str(type(model.get_submodule(path)).__name__)
+        except AttributeError:
+            return None
+
+    return with_repeats(traced_layers(model, torch, shape), class_of)
+
+
+def traced_layers(model: Any, torch: Any, shape: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The spec layers of ``model``'s forward, traced by ``torch.fx`` (the module tree when
+    tracing fails and the model is a chain of ``nn.Sequential``), every name unique."""
     try:
         traced = torch.fx.symbolic_trace(model)
     except Exception as err:  # fx raises many kinds on untraceable code

@@ -24,6 +24,9 @@ def _flow(value: Any) -> str:
 def _layers(layers: list[dict[str, Any]], indent: str) -> list[str]:
     lines = []
     for layer in layers:
+        if "_comment" in layer:
+            lines.append(f"{indent}# {layer['_comment']}")
+            layer = {k: v for k, v in layer.items() if k != "_comment"}
         if layer.get("kind") != "parallel":
             lines.append(f"{indent}- {_flow(layer)}")
             continue
@@ -66,11 +69,28 @@ def input_field(shape: tuple[int, ...], layers: list[dict[str, Any]] | None = No
     return _flow([*dims[1:], dims[0]])
 
 
+def _blocks(blocks: dict[str, dict[str, Any]], indent: str) -> list[str]:
+    """The network's ``blocks:`` (each a list of layers, no parameters)."""
+    if not blocks:
+        return []
+    lines = [f"{indent}blocks:"]
+    for name, block in blocks.items():
+        lines.append(f"{indent}  {_flow(name)}:")
+        lines.append(f"{indent}    layers:")
+        lines.extend(_layers(block["layers"], indent + "      "))
+    return lines
+
+
 def spec_text(
-    layers: list[dict[str, Any]], input_shape: tuple[int, ...], title: str, source: str
+    layers: list[dict[str, Any]],
+    input_shape: tuple[int, ...],
+    title: str,
+    source: str,
+    blocks: dict[str, dict[str, Any]] | None = None,
 ) -> str:
-    """A whole spec: one problem holding the network ``model`` and a part asking its total
-    parameters, ready for ``answerkey check`` and for the instructor's own parts."""
+    """A whole spec: one problem holding the network ``model`` (its repeated ``blocks``
+    defined first) and a part asking its total parameters, ready for ``answerkey check``
+    and for the instructor's own parts."""
     head = [
         f"# Imported from {source} by answerkey import; input (PyTorch order, no batch):",
         f"# {' x '.join(str(d) for d in input_shape)}. Edit the text and the parts freely.",
@@ -85,7 +105,6 @@ def spec_text(
         "    networks:",
         "      model:",
         f"        input: {input_field(input_shape, layers)}",
-        "        layers:",
     ]
     tail = [
         "    parts:",
@@ -94,4 +113,5 @@ def spec_text(
         "        text: How many parameters does the network have?",
         "        ask: total_params",
     ]
-    return "\n".join([*head, *_layers(layers, "          "), *tail]) + "\n"
+    body = [*_blocks(blocks or {}, "        "), "        layers:", *_layers(layers, "          ")]
+    return "\n".join([*head, *body, *tail]) + "\n"

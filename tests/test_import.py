@@ -27,6 +27,12 @@ def _tests_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
 
 
+def _from_torch(model: Any, shape: tuple[int, ...]) -> str:
+    from answerkey import from_torch
+
+    return from_torch(model, shape)
+
+
 def round_trip(model: Any, shape: tuple[int, ...], tmp_path: Path) -> Any:
     """Import ``model``, load the spec, and hold it against the model itself: every row of
     the referee agrees, the parameter count is the model's own, and so is the output shape."""
@@ -58,7 +64,12 @@ def test_resnet18_round_trips(tmp_path: Path) -> None:
     analysis = round_trip(model, (3, 64, 64), tmp_path)
     joins = [r for r in analysis.rows if type(r.result).__name__ == "JoinResult"]
     assert len(joins) == 8  # two basic blocks in each of four stages
-    assert [j.label for j in joins][:3] == ["layer1.0", "layer1.1", "layer2.0"]
+    # layer1's two identical basic blocks: one block definition used with repeat: 2
+    assert [j.label for j in joins][:3] == ["layer1.1.add", "layer1.2.add", "layer2.0"]
+    text = _from_torch(model, (3, 64, 64))
+    assert "- {name: layer1, kind: block, block: BasicBlock, repeat: 2}" in text
+    assert "# layer1.1 to layer1.2 are PyTorch's layer1.0 to layer1.1" in text
+    assert text.count("kind: block,") == 1  # layer2.0 downsamples: layer2.1 stands alone
     assert analysis.find("layer2.0.downsample.0").result.layer.stride == (2, 2)
     assert sum(p.numel() for p in model.parameters()) == 11_689_512  # torchvision's count
 
@@ -71,7 +82,8 @@ def test_resnet18_with_torchvisions_adaptive_pooling_round_trips(tmp_path: Path)
 def test_mobilenetv2_round_trips(tmp_path: Path) -> None:
     analysis = round_trip(_models().MobileNetV2(pooled=True), (3, 64, 64), tmp_path)
     joins = [r for r in analysis.rows if type(r.result).__name__ == "JoinResult"]
-    assert [j.label for j in joins] == ["features.3.conv", "features.5.conv", "features.6.conv"]
+    # features.5 and .6 repeat; their use is named by its range (features.1 exists)
+    assert [j.label for j in joins] == ["features.3", "features.5-6.1.add", "features.5-6.2.add"]
     depthwise = analysis.find("features.2.conv.1.0").result.layer
     assert depthwise.groups == 96  # 16 · 6 channels, one filter each
 
@@ -93,8 +105,10 @@ def test_small_transformer_round_trips(tmp_path: Path) -> None:
 def test_transformer_encoder_is_its_layers_and_norm(tmp_path: Path) -> None:
     analysis = round_trip(_models().EncoderClassifier(), (8,), tmp_path)
     labels = [r.label for r in analysis.rows]
-    assert labels[:4] == ["embed", "encoder.layers.0", "encoder.layers.1", "encoder.norm"]
-    layer = analysis.find("encoder.layers.1").result.layer
+    assert labels[:4] == [
+        "embed", "encoder.layers.1.layer", "encoder.layers.2.layer", "encoder.norm"
+    ]  # fmt: skip
+    layer = analysis.find("encoder.layers.2.layer").result.layer
     assert (layer.norm, layer.feedforward_activation, layer.feedforward) == ("pre", "gelu", 48)
 
 

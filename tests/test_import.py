@@ -298,3 +298,22 @@ def test_every_kind_reads_back_the_module_it_builds() -> None:
         (back,) = read.rows
         assert back.out_shape == row.out_shape, name
         assert read.params(back.result) == given.params(row.result), name
+
+
+def test_a_spec_that_differs_from_its_model_is_never_handed_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An import defect (a kind reading a module wrong) fails the import, named: with one
+    more unit per linear layer, 400·121 + 121 + 121·85 + 85 + 85·11 + 11 + 2,572."""
+    from answerkey import from_torch
+    from answerkey.importer import ImportFailed
+    from derivations.layers.dense import Linear
+
+    def off_by_one(module: Any) -> dict[str, Any]:
+        return {"kind": "linear", "units": module.out_features + 1, "bias": True}
+
+    monkeypatch.setattr(Linear, "from_torch", classmethod(lambda cls, m: off_by_one(m)))
+    with pytest.raises(ImportFailed) as err:
+        from_torch(_models().lenet5(), (1, 32, 32))
+    assert err.value.missing[0] == "model (the spec counts 62409 parameters, the model has 61706)"
+    assert err.value.missing[1] == "model (the spec's output is [11], the model's [10])"

@@ -107,7 +107,7 @@ class _Layout:
         self.blocks: list[Block] = []
         self.edges: list[Tex] = []
         self.count = 0
-        self.forks: set[str] = set()
+        self.forks: dict[str, float] = {}  # a fork's id -> its x
         self.right = WIDTH / 2
 
     def _id(self) -> str:
@@ -154,7 +154,10 @@ class _Layout:
                 continue
             y -= self.row
             bid = self.layer(node, x, y)
-            turn = "-|" if prev in self.forks else "--"  # from a fork: across, then down
+            # from a fork: across, then down (straight down under it: a corner at the fork's
+            # centre is no point of its border)
+            across = prev in self.forks and abs(self.forks[prev] - x) > 1e-9
+            turn = "-|" if across else "--"
             self.edges.append(Tex(f"({prev}) {turn} ({bid})"))
             prev = bid
         return prev, y
@@ -174,7 +177,7 @@ class _Layout:
         shortcuts = len(block.branches) - len(drawn)
         left = x - (len(drawn) - 1) * self.column / 2
         fork, fork_y = self._id(), y - 0.5
-        self.forks.add(fork)
+        self.forks[fork] = x
         self.blocks.append(Block(fork, x, fork_y, Tex(""), Tex("as none"), shape=Tex("fork")))
         self.edges.append(Tex(f"[-] ({prev}) -- ({fork})"))  # a line: the fork is no block
         ends: list[tuple[str, float]] = []

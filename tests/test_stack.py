@@ -128,3 +128,13 @@ def test_a_module_graph_figure_takes_no_answers(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
     assert "graph-answers.yaml:" in done.stderr and "figures[0]" in done.stderr
     assert "a module graph shows no answers" in done.stderr
+
+
+def test_classic_networks_each_fit_one_page(classic: LoadedSpec) -> None:
+    """LeNet-5, VGG-16 and the ResNet block each fit one page's text height (about 25 cm
+    on A4 and US letter) at full size, with or without answers."""
+    for name, rows in (("lenet5", 9), ("vgg16", 23), ("block", 8)):
+        for answers in (False, True):
+            layout = layer_stack(find_network(classic, name), answers=answers, style="boxes")
+            assert len(layout["blocks"]) >= rows
+            assert layout["height"] <= 25.0, (name, layout["height"])

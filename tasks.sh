@@ -92,7 +92,7 @@ setup_python() {  # $1: the extras to install, e.g. "[test,check]"
 run_tests() {
   "$PY" -m ruff check answerkey derivations tests bench
   "$PY" -m mypy
-  "$PY" -m pytest -q
+  "$PY" -m pytest -q -n auto
 }
 
 case "${1:-}" in
@@ -109,6 +109,6 @@ case "${1:-}" in
          "$PY" -m pip install -q torch==2.13.0
          "$PY" -m pip install -q --upgrade -e ".[test,check]"
          "$PY" -m pip freeze --exclude-editable | tr '\n' ' ' && echo
-         "$PY" -m pytest -q -p no:cacheprovider ;;
+         "$PY" -m pytest -q -n auto -p no:cacheprovider ;;
   *) echo "usage: bash tasks.sh {key|test|setup|test-latest}" >&2; exit 2 ;;
 esac

@@ -22,6 +22,7 @@ from derivations.formula import as_size
 from derivations.layers import LAYER_KINDS, LayerKind
 from derivations.layers.reshape import ShapeSpec
 from derivations.network import Branch, Network, Node, Parallel
+from derivations.registry import any_kind
 from derivations.shapes import Shape, ShapeError
 
 Loc = tuple[str | int, ...]
@@ -62,9 +63,8 @@ class ParallelSpec(Strict):
 
 if TYPE_CHECKING:
     AnyLayer = LayerKind | ParallelSpec
-else:
-    AnyLayer = Annotated[Union[(*LAYER_KINDS.values(), ParallelSpec)], Field(discriminator="kind")]
-BranchSpec.model_rebuild()
+else:  # validated by the kind the mapping names: only the kinds a spec uses are built
+    AnyLayer = any_kind(LAYER_KINDS, ParallelSpec)
 
 
 def _kind(spec: AnyLayer) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sympy as sp
@@ -44,17 +45,29 @@ class ActivationFunction:
     vector-wise, is written as its own function ``softmax(t)``); ``derivative`` is f′ (None
     for softmax); ``jacobian(z, a)`` is ∂a/∂z (m × m) in terms of z and a = f(z);
     ``torch(nn)`` builds the ``torch.nn`` module on a batch (N, features); ``latex`` is how
-    the key names it in math, ``cite`` the source of its Jacobian."""
+    the key names it in math, ``cite`` the source of its Jacobian.
+
+    ``rule`` and ``slope`` give f(t) and f′(t) in the symbol :data:`T`: the ``Lambda`` of
+    each is built the first time it is asked for (a spec uses one or two activations of the
+    table, and building SymPy expressions is not free at start-up)."""
 
     name: str
-    function: sp.Lambda
-    derivative: sp.Lambda | None
+    rule: Callable[[], sp.Expr]
+    slope: Callable[[], sp.Expr] | None
     jacobian: Jacobian
     torch: Callable[[Any], Any]
     latex: str
     cite: str | None = None
     prose: str | None = None
     """How a sentence names it (``ReLU``); the spec's name when None."""
+
+    @cached_property
+    def function(self) -> sp.Lambda:
+        return sp.Lambda(T, self.rule())
+
+    @cached_property
+    def derivative(self) -> sp.Lambda | None:
+        return None if self.slope is None else sp.Lambda(T, self.slope())
 
     @property
     def spoken(self) -> str:
@@ -63,7 +76,7 @@ class ActivationFunction:
 
     @property
     def elementwise(self) -> bool:
-        return self.derivative is not None
+        return self.slope is not None
 
 
 def _ones(z: sp.MatrixExpr) -> sp.MatrixExpr:
@@ -75,24 +88,24 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
     for a in (
         ActivationFunction(
             "tanh",
-            sp.Lambda(T, sp.tanh(T)),
-            sp.Lambda(T, 1 - sp.tanh(T) ** 2),
+            lambda: sp.tanh(T),
+            lambda: 1 - sp.tanh(T) ** 2,
             lambda z, a: DiagMatrix(_ones(z) - sp.HadamardProduct(a, a)),
             lambda nn: nn.Tanh(),
             r"\tanh",
         ),
         ActivationFunction(
             "sigmoid",
-            sp.Lambda(T, 1 / (1 + sp.exp(-T))),
-            sp.Lambda(T, sp.exp(-T) / (1 + sp.exp(-T)) ** 2),
+            lambda: 1 / (1 + sp.exp(-T)),
+            lambda: sp.exp(-T) / (1 + sp.exp(-T)) ** 2,
             lambda z, a: DiagMatrix(sp.HadamardProduct(a, _ones(z) - a)),
             lambda nn: nn.Sigmoid(),
             r"\sigma",
         ),
         ActivationFunction(
             "relu",
-            sp.Lambda(T, sp.Max(T, 0)),
-            sp.Lambda(T, Positive(T)),
+            lambda: sp.Max(T, 0),
+            lambda: Positive(T),
             lambda z, a: DiagMatrix(ElementwiseApplyFunction(sp.Lambda(T, Positive(T)), z)),
             lambda nn: nn.ReLU(),
             r"\operatorname{ReLU}",
@@ -100,8 +113,8 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
         ),
         ActivationFunction(
             "relu6",
-            sp.Lambda(T, sp.Min(sp.Max(T, 0), 6)),
-            sp.Lambda(T, Positive(T) * Positive(6 - T)),
+            lambda: sp.Min(sp.Max(T, 0), 6),
+            lambda: Positive(T) * Positive(6 - T),
             lambda z, a: DiagMatrix(
                 ElementwiseApplyFunction(sp.Lambda(T, Positive(T) * Positive(6 - T)), z)
             ),
@@ -111,7 +124,7 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
         ),
         ActivationFunction(
             "softmax",
-            sp.Lambda(T, sp.Function("softmax")(T)),
+            lambda: sp.Function("softmax")(T),
             None,
             lambda z, a: sp.MatAdd(DiagMatrix(a), -sp.MatMul(a, a.T)),
             lambda nn: nn.Softmax(dim=1),
@@ -120,8 +133,8 @@ ACTIVATIONS: dict[str, ActivationFunction] = {
         ),
         ActivationFunction(
             "identity",
-            sp.Lambda(T, T),
-            sp.Lambda(T, sp.Integer(1)),
+            lambda: T,
+            lambda: sp.Integer(1),
             lambda z, a: sp.Identity(z.shape[0]),
             lambda nn: nn.Identity(),
             r"\operatorname{id}",
@@ -137,5 +150,6 @@ def activation(name: str) -> ActivationFunction:
 
 
 def by_function(function: sp.Lambda) -> ActivationFunction | None:
-    """The entry whose ``function`` is ``function`` (for printing an applied activation)."""
+    """The entry whose ``function`` is ``function`` (for printing an applied activation;
+    only the entries before it in the table build their ``Lambda``)."""
     return next((a for a in ACTIVATIONS.values() if a.function == function), None)

@@ -282,9 +282,10 @@ ActivationName = Annotated[str, PlainValidator(activation_name)]
 
 class Strict(BaseModel):
     """Base of every spec model: frozen, and an unknown field is an error that names the
-    nearest known field."""
+    nearest known field. Each model builds its validator when it first validates (a spec
+    names a few of the kinds there are: the others are never built)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,15 +1,13 @@
 """Layer kinds: one class each, in family modules (``conv``, ``pool``, ``dense``, ``reshape``,
 ...), filed in :data:`LAYER_KINDS` by the ``@layer_kind`` decorator as the modules load.
 
-Every module of this package is imported here, in sorted order, so adding a kind is adding
-its class to a family module (or a new module): nothing else names it. See
+A lookup of a kind by name loads its module, and iterating :data:`LAYER_KINDS` loads every
+module of this package in sorted order (:mod:`derivations.registry`), so adding a kind is
+adding its class to a family module (or a new module): nothing else names it. See
 ``docs/extending.md``.
 """
 
 from __future__ import annotations
-
-import importlib
-import pkgutil
 
 from derivations.layers.base import (
     LAYER_KINDS,
@@ -20,12 +18,8 @@ from derivations.layers.base import (
     dims_text,
     layer_kind,
 )
-
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    importlib.import_module(f"{__name__}.{_module}")
-
-from derivations.layers.dense import Dense  # noqa: E402 - after discovery, for the re-export
-from derivations.layers.window import Windowed  # noqa: E402
+from derivations.layers.dense import Dense
+from derivations.layers.window import Windowed
 
 __all__ = [
     "LAYER_KINDS",

@@ -21,13 +21,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar, get_args
+from typing import Any, ClassVar, TypeVar
 
 import sympy as sp
 from pydantic import PrivateAttr
 
 from derivations.fields import ActivationName, Strict, Text
 from derivations.formula import Formula
+from derivations.registry import Registry
 from derivations.shapes import Shape, ShapeError
 
 
@@ -315,16 +316,14 @@ def plain(value: Any) -> Any:
     return int(value)
 
 
-LAYER_KINDS: dict[str, type[LayerKind]] = {}
-"""Every layer kind, by the name a spec uses for it (filled by the family modules)."""
+LAYER_KINDS: Registry[LayerKind] = Registry("derivations.layers", "layer")
+"""Every layer kind, by the name a spec uses for it (filled by the family modules as they
+load; a lookup loads the module of the kind it names, see :mod:`derivations.registry`)."""
 
 K = TypeVar("K", bound=LayerKind)
 
 
 def layer_kind(cls: type[K]) -> type[K]:
     """Class decorator: file ``cls`` in :data:`LAYER_KINDS` under its ``kind`` literal."""
-    (name,) = get_args(cls.model_fields["kind"].annotation)
-    if name in LAYER_KINDS:
-        raise ValueError(f"layer kind {name!r} is defined twice")
-    LAYER_KINDS[name] = cls
+    LAYER_KINDS.file(cls)
     return cls

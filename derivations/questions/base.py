@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar, get_args
+from typing import TypeVar
 
 import sympy as sp
 
@@ -20,6 +20,7 @@ from derivations.fields import Strict, Text
 from derivations.formula import Formula, total
 from derivations.layers import LayerResult
 from derivations.network import Analysis, Row
+from derivations.registry import Registry
 from derivations.shapes import ShapeError
 from derivations.symbols import labelled_terms
 
@@ -54,18 +55,16 @@ class QuestionKind(Strict):
         raise NotImplementedError
 
 
-QUESTION_KINDS: dict[str, type[QuestionKind]] = {}
-"""Every question kind, by the name a spec uses for it (filled by the modules)."""
+QUESTION_KINDS: Registry[QuestionKind] = Registry("derivations.questions", "question")
+"""Every question kind, by the name a spec uses for it (filled by the modules as they load;
+a lookup loads the module of the kind it names, see :mod:`derivations.registry`)."""
 
 Q = TypeVar("Q", bound=QuestionKind)
 
 
 def question_kind(cls: type[Q]) -> type[Q]:
     """Class decorator: file ``cls`` in :data:`QUESTION_KINDS` under its ``kind`` literal."""
-    (name,) = get_args(cls.model_fields["kind"].annotation)
-    if name in QUESTION_KINDS:
-        raise ValueError(f"question kind {name!r} is defined twice")
-    QUESTION_KINDS[name] = cls
+    QUESTION_KINDS.file(cls)
     return cls
 
 

@@ -6,7 +6,6 @@ stderr; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
-import gc
 import sys
 import unicodedata
 import warnings
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from answerkey import __version__, interrupt
+from answerkey import __version__, interrupt, startup
 from answerkey.errors import AnswerkeyError, CompileError, SpecWarning
 
 if TYPE_CHECKING:
@@ -62,17 +61,9 @@ class Main(click.Group):
     traceback only with ``--debug``), and SIGTERM/SIGINT turned into a clean stop."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        whole_process = not args and "args" not in kwargs  # the console script, python -m
-        try:
+        whole = not args and "args" not in kwargs  # the console script, python -m
+        with startup.process(whole):
             self._run(*args, **kwargs)
-        finally:
-            if whole_process:
-                # The process ends here. Freezing the heap leaves its objects to the
-                # operating system: Python's collections at exit would otherwise walk all
-                # that SymPy and pydantic built, a fifth of a derive's time. Nothing needs
-                # a finalizer then (outputs are written and closed in with-blocks, and
-                # temporary folders removed by their context managers, before this point).
-                gc.freeze()
 
     def _run(self, *args: Any, **kwargs: Any) -> NoReturn:
         argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
@@ -140,11 +131,13 @@ def main(debug: bool) -> None:
 @SPEC
 def derive(spec: Path) -> None:
     """Print every answer of SPEC as JSON (schema: docs/answers-json.md)."""
-    from answerkey.derive import derive as derive_key
-    from answerkey.jsonout import dumps
-    from answerkey.load import load_spec
+    with startup.loading():
+        from answerkey.derive import derive as derive_key
+        from answerkey.jsonout import dumps
+        from answerkey.load import load_spec
 
-    click.echo(dumps(derive_key(load_spec(spec))), nl=False)
+        loaded = load_spec(spec)
+    click.echo(dumps(derive_key(loaded)), nl=False)
 
 
 STRICT = click.option(

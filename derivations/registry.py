@@ -67,14 +67,17 @@ class Registry(Mapping[str, type[M]], Generic[M]):
         return len(self._kinds)
 
     def load_all(self) -> None:
-        """Import every module of the package (sorted by name), then order the kinds by
-        module and by place in their module, however they were loaded before."""
+        """Import every module of the package (sorted by name), then put the kinds in the
+        order that importing them all from scratch files them, however they were loaded
+        before: a module's kinds after those of the package's modules it imports, each
+        module's in the order of its classes (the union's tags and the docs' tables list
+        them so)."""
         if self._complete:
             return
         modules = _modules(self.package)
         for module in modules:
             importlib.import_module(f"{self.package}.{module}")
-        rank = {module: i for i, module in enumerate(modules)}
+        rank = {module: i for i, module in enumerate(_import_order(self.package, modules))}
         order = sorted(
             enumerate(self._kinds.items()),
             key=lambda item: (rank.get(item[1][1].__module__.rsplit(".", 1)[-1], -1), item[0]),
@@ -88,20 +91,52 @@ def _modules(package: str) -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(path))
 
 
+def _sources(package: str) -> dict[str, str]:
+    """Each module of the package that has a readable source, to that source."""
+    out: dict[str, str] = {}
+    for folder in importlib.import_module(package).__path__:
+        for module in pkgutil.iter_modules([folder]):
+            try:
+                out.setdefault(module.name, Path(folder, f"{module.name}.py").read_text("utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return out
+
+
 @cache
 def _index(package: str) -> dict[str, str]:
     """Each kind name the package's sources declare, to the module that declares it."""
     index: dict[str, str] = {}
-    for folder in importlib.import_module(package).__path__:
-        for module in pkgutil.iter_modules([folder]):
-            source = Path(folder, f"{module.name}.py")
-            try:
-                text = source.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            for match in KIND_LITERAL.finditer(text):
-                index.setdefault(match[2], module.name)
+    for module, text in _sources(package).items():
+        for match in KIND_LITERAL.finditer(text):
+            index.setdefault(match[2], module)
     return index
+
+
+def _import_order(package: str, modules: list[str]) -> list[str]:
+    """``modules`` in the order that importing them one by one (sorted) first runs them: each
+    after the package's modules it imports at its top level (read from its source)."""
+    sources = _sources(package)
+    sibling = re.compile(
+        rf"^(?:from\s+(?:{re.escape(package)}|)\.(\w+)\s+import|import\s+{re.escape(package)}\.(\w+))",
+        re.MULTILINE,
+    )
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(module: str) -> None:
+        if module in seen:
+            return
+        seen.add(module)
+        for match in sibling.finditer(sources.get(module, "")):
+            dependency = match[1] or match[2]
+            if dependency in modules:
+                visit(dependency)
+        order.append(module)
+
+    for module in modules:
+        visit(module)
+    return order
 
 
 def any_kind(registry: Registry[Any], *others: type[BaseModel]) -> Any:

@@ -179,13 +179,20 @@ def _same_padding_solution(dilated: bool) -> sp.Expr:
     return solved if dilated else solved.subs(D, 1)
 
 
+@cache
+def _same_padding_rhs(dilated: bool) -> sp.Expr:
+    """The printed right side of :func:`same_padding_formula`, built once per form (built
+    unevaluated under ``sp.evaluate(False)``, which clears SymPy's cache)."""
+    solved = _same_padding_solution(dilated)
+    with sp.evaluate(False):
+        rhs = sp.Mul(D, K - 1) / 2 if dilated else (K - 1) / 2
+    assert sp.expand(rhs.doit() - solved) == 0, "the printed form must be the solution"
+    return rhs
+
+
 def same_padding_formula(kernel: sp.Expr, dilation: sp.Expr) -> Formula:
     """P solving H + 2P − D(K − 1) = H (stride 1)."""
-    solved = _same_padding_solution(dilation != 1)
-    with sp.evaluate(False):
-        rhs = sp.Mul(D, K - 1) / 2 if dilation != 1 else (K - 1) / 2
-    assert sp.expand(rhs.doit() - solved) == 0, "the printed form must be the solution"
-    return Formula.of(P, rhs, {K: kernel, D: dilation})
+    return Formula.of(P, _same_padding_rhs(dilation != 1), {K: kernel, D: dilation})
 
 
 def same_padding(kernel: sp.Expr, dilation: sp.Expr) -> sp.Expr:

@@ -25,8 +25,10 @@ from pydantic import BaseModel, Field, PlainValidator, TypeAdapter
 
 M = TypeVar("M", bound=BaseModel)
 
-KIND_LITERAL = re.compile(r"""\bkind\s*:\s*Literal\[\s*(["'])([^"'\\]+)\1\s*\]""")
-"""How a kind's class declares its name (``kind: Literal["conv2d"] = "conv2d"``)."""
+KIND_LITERAL = re.compile(r"""kind\s*:\s*Literal\[\s*(["'])([^"'\\]+)\1\s*\]""")
+"""How a kind's class declares its name (``kind: Literal["conv2d"] = "conv2d"``). The
+pattern starts with its literal text, so that the search skips ahead to each ``kind`` (a
+leading ``\\b`` would make it try every position: 3 ms of start-up for the two packages)."""
 
 
 class Registry(Mapping[str, type[M]], Generic[M]):

@@ -80,3 +80,16 @@ def test_an_unknown_kind_lists_every_kind_in_registry_order() -> None:
     """)
     tags, kinds = listed  # type: ignore[misc]
     assert [t.strip(" '") for t in tags.split(",")] == kinds
+
+
+def test_the_source_index_finds_every_kind_in_its_module() -> None:
+    """Each kind is found where it is declared, so that naming it loads only its module
+    (a kind the index missed would still load, with every module)."""
+    from derivations.layers import LAYER_KINDS
+    from derivations.questions import QUESTION_KINDS
+    from derivations.registry import _index
+
+    for registry in (LAYER_KINDS, QUESTION_KINDS):
+        index = _index(registry.package)
+        for name, cls in registry.items():
+            assert index.get(name) == cls.__module__.rsplit(".", 1)[-1], name

@@ -1,8 +1,8 @@
 """The garbage collector in a CLI process: off while a command loads, never at exit.
 
-SymPy's import, pydantic's models and a spec's analysis make some hundred thousand objects
+SymPy's import, pydantic's models and a spec's analysis make some eighty thousand objects
 that live until the process ends. Python's cyclic collector walks them again and again while
-they are made (a sixth of a derive's time) and twice more at exit (another fifth), and finds
+they are made (a tenth of a derive's time) and again at exit (another quarter), and finds
 almost nothing: they are freed by reference counting, or by the operating system at exit.
 So, in a process that runs one command (the console script, ``python -m answerkey.cli``):
 

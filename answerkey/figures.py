@@ -175,7 +175,8 @@ def _graph_json(graph: ComputeGraphFigure) -> dict[str, Any]:
 
 
 TIKZ = (Tex(r"\usepackage{tikz}"), Tex(r"\usetikzlibrary{arrows.meta}"))
-STEP = 2.9  # cm between the nodes of a value graph's main chain
+VALUE_ROW = 1.1  # cm between a value graph's nodes (top to bottom), plus VALUE_ROW_PER_ENTRY
+VALUE_ROW_PER_ENTRY = 0.35  # cm per row of the tallest matrix beside an edge
 ADJUSTBOX = (Tex(r"\usepackage{adjustbox}"),)  # a value graph is scaled to the line if wider
 
 
@@ -187,13 +188,20 @@ def _numbers(value: Any, places: int) -> Tex:
     return tex(value, places)
 
 
+def _rows(value: Any) -> int:
+    return value.rows if isinstance(value, sp.MatrixBase) else 1
+
+
 def value_graph(graph: ValueGraphFigure) -> dict[str, Any]:
-    """Positions and labels of a value graph: the main chain left to right (inputs, ops,
-    output), each op's parameters in one box below it (values, and gradients beneath); on
-    each edge of the chain its value above and its gradient below."""
+    """Positions and labels of a value graph, drawn top to bottom so that it keeps the text's
+    size on the page: the main chain (inputs, ops, output) in one column; beside each edge of
+    the chain its value and, beneath it, its gradient; each op's parameters in one box to the
+    left of it (values, and gradients beneath). Rows are spaced for the tallest value."""
     places = graph.decimals
     chain = [(i, s, r) for i, s, r in graph.nodes if r != "param"]
-    x = {nid: k * STEP for k, (nid, _, _) in enumerate(chain)}
+    tallest = max((_rows(e[3]) for e in graph.edges if e[0] in {i for i, _, _ in chain}), default=1)
+    step = VALUE_ROW + VALUE_ROW_PER_ENTRY * tallest
+    y = {nid: -k * step for k, (nid, _, _) in enumerate(chain)}
     nodes = []
     for nid, sym, role in chain:
         name = str(sym)
@@ -205,7 +213,7 @@ def value_graph(graph: ValueGraphFigure) -> dict[str, Any]:
         nodes.append(
             {
                 "ref": Tex(f"({nid})"),
-                "at": Tex(f"({x[nid]:.2f}, 0)"),
+                "at": Tex(f"(0, {y[nid]:.2f})"),
                 "label": label,
                 "style": Tex(role),
             }
@@ -213,33 +221,26 @@ def value_graph(graph: ValueGraphFigure) -> dict[str, Any]:
     boxes: dict[str, list[tuple[Tex, Tex | None]]] = {}
     edges = []
     for src, dst, sym, value, grad in graph.edges:
-        if src in x:
-            edges.append(
-                {
-                    "path": Tex(f"({src}) -- ({dst})"),
-                    "above": Tex(f"{tex(sym)} = {_numbers(value, places)}"),
-                    "below": _numbers(grad, places) if grad is not None else None,
-                }
-            )
-        else:
-            text = Tex(f"{tex(sym)} = {_numbers(value, places)}")
-            gtext = (
-                Tex(rf"\tfrac{{\partial L}}{{\partial {tex(sym)}}} = {_numbers(grad, places)}")
-                if grad is not None
-                else None
-            )
-            boxes.setdefault(dst, []).append((text, gtext))
-    params = []
-    for dst, items in boxes.items():
-        params.append(
-            {
-                "ref": Tex(f"(p{dst})"),
-                "at": Tex(f"({x[dst]:.2f}, -2.1)"),
-                "target": Tex(f"({dst})"),
-                "shown": Tex(r",\ ".join(v for v, _ in items)),
-                "grads": Tex(r" \\[1pt] ".join(f"${g}$" for _, g in items if g is not None)),
-            }
+        shown = Tex(f"{tex(sym)} = {_numbers(value, places)}")
+        gtext = (
+            Tex(rf"\tfrac{{\partial L}}{{\partial {tex(sym)}}} = {_numbers(grad, places)}")
+            if grad is not None
+            else None
         )
+        if src in y:
+            edges.append({"path": Tex(f"({src}) -- ({dst})"), "above": shown, "below": gtext})
+        else:
+            boxes.setdefault(dst, []).append((shown, gtext))
+    params = [
+        {
+            "ref": Tex(f"(p{dst})"),
+            "at": Tex(f"(-1.3, {y[dst]:.2f})"),
+            "target": Tex(f"({dst})"),
+            "shown": Tex(r",\ ".join(v for v, _ in items)),
+            "grads": Tex(r" \\[2pt] ".join(f"${g}$" for _, g in items if g is not None)),
+        }
+        for dst, items in boxes.items()
+    ]
     return {"nodes": nodes, "edges": edges, "boxes": params}
 
 

@@ -174,7 +174,8 @@ def test_every_value_agrees_with_autograd(sizes: list[int], acts: list[str], los
             _close(by[f"Activation, layer {i}"][0], seen[f"a{i}"], 5)
         _close(by[f"Weight gradient, layer {i}"][0], grads[i - 1][0], 5)
         _close(by[f"Bias gradient, layer {i}"][0], grads[i - 1][1], 5)
-        new_w, new_b = by[f"SGD step, layer {i}"]
+        (new_w,) = by[f"SGD step, weights of layer {i}"]
+        (new_b,) = by[f"SGD step, biases of layer {i}"]
         _close(new_w, linears[i - 1].weight, 5)
         _close(new_b, linears[i - 1].bias, 5)
         if i == L:

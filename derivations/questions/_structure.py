@@ -108,3 +108,11 @@ def and_list(items: tuple[str, ...] | list[str]) -> str:
 def sentence(text: str) -> str:
     """``text`` starting with a capital letter (the rest as written)."""
     return text[:1].upper() + text[1:]
+
+
+def grouped(value: object) -> str:
+    """A count as prose prints it: ``100,352``, thousands separated as the key's tables print
+    them; anything not a whole number (a symbolic count) as it is."""
+    if isinstance(value, int | sp.Integer):
+        return f"{int(value):,}"
+    return str(value)

@@ -22,6 +22,7 @@ from derivations.formula import Formula, is_concrete, product, total
 from derivations.layers import Count, LayerResult
 from derivations.layers.attention import D_H, E_K, E_V, HEADS, AttentionSizes, E, S, mac_terms
 from derivations.layers.sequence import T
+from derivations.questions._structure import grouped
 from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
 from derivations.shapes import ShapeError
 
@@ -123,7 +124,7 @@ class AttentionEquations(QuestionKind):
             "softmax does not saturate), "
             f"and mixes the values with the resulting weights. The {h} heads split the "
             "projections' columns, so they add no parameters: the count is the four "
-            f"projection matrices and, with biases, their four bias vectors: {counted} "
+            f"projection matrices and, with biases, their four bias vectors: {grouped(counted)} "
             "parameters under the key's conventions. The softmax and the scaling are not "
             "multiply-accumulates."
         )

@@ -20,6 +20,7 @@ from derivations.fields import Size, Text
 from derivations.formula import Formula, as_size, product, total
 from derivations.layers import Count, LayerResult
 from derivations.layers.norm import BatchNorm
+from derivations.questions._structure import grouped
 from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
 from derivations.shapes import ShapeError
 
@@ -135,10 +136,10 @@ class BatchnormForward(QuestionKind):
             ]
         why = (
             f"{row.label} normalises each of its {c} channels with statistics of the batch: "
-            f"every sample and every position of that channel, m = {m.value} values. Each value "
-            "is centred and scaled to unit variance (ε keeps the division safe), then the "
-            "learned γ and β set the channel's scale and offset, so the layer can undo the "
-            "normalisation if that helps. The running estimates replace the batch statistics at "
-            "inference."
+            f"every sample and every position of that channel, m = {grouped(m.value)} values. "
+            "Each value is centred and scaled to unit variance (ε keeps the division safe), "
+            "then the learned γ and β set the channel's scale and offset, so the layer can "
+            "undo the normalisation if that helps. The running estimates replace the batch "
+            "statistics at inference."
         )
         return Answer("batchnorm_forward", m.value, "values per channel", why, tuple(steps))

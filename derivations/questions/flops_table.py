@@ -95,11 +95,16 @@ class FlopsTable(QuestionKind):
             notes=(counted(conv),),
             total=("Total", "", sum(params, sp.Integer(0)), sum(macs, sp.Integer(0)), summed.value),
         )
+        any_extra = any(_on(conv, field) for field, _ in EXTRA.values())
         why = (
             "A MAC multiplies a weight by an input and adds the product to a running sum: two "
-            "floating-point operations. Each row's FLOPs are twice its MACs plus E, the "
-            "operations the conventions under the table count besides; the network's are "
-            "their sum."
+            "floating-point operations, so each row's FLOPs are twice its MACs"
+            + (
+                ", plus the operations the conventions under the table count besides (E)"
+                if any_extra
+                else "; the conventions under the table count no other operation"
+            )
+            + ". The network's FLOPs are the rows' sum."
         )
         return Answer(
             "flops_table", summed.value, "FLOPs", why, tuple(steps), table=table, step_columns=True

@@ -62,8 +62,8 @@ class NumericPass(QuestionKind):
     weights after one SGD step, for a dense network with the given ``weights`` (per layer
     ``W`` and ``b``), ``input``, ``target``, ``loss`` (``mse``, ``half_sse``, ``bce`` with a
     sigmoid output, ``cross_entropy`` with a softmax output) and ``learning_rate``, to
-    ``decimals`` places; with the computational graph, values above its edges and gradients
-    below."""
+    ``decimals`` places; with the computational graph, drawn top to bottom, each edge's value
+    beside it and its gradient beneath."""
 
     kind: Literal["numeric_pass"] = "numeric_pass"
     input: list[Number] = Field(min_length=1)
@@ -99,12 +99,13 @@ class NumericPass(QuestionKind):
         why = (
             "Forward, each layer multiplies the previous activation by its weights, adds its "
             "bias and applies its activation; the loss compares ŷ with the target. Backwards, "
-            f"the chain rule ({CHAIN}) gives each layer's error δ from the one above, through "
-            "the transposed weights before the update and the activation's derivative; each "
-            "weight gradient is δ times the activation that fed the layer. One SGD step with "
-            f"learning rate {self.learning_rate} subtracts that multiple of each gradient from "
-            f"its parameter. Values are computed at full precision and printed to "
-            f"{self.decimals} decimals; the loss is L ≈ {float(loss_value):.{self.decimals}f}."
+            "the chain rule (Goodfellow et al. 2016, §6.5.2) gives each layer's error δ from "
+            "the one above, through the transposed weights before the update and the "
+            "activation's derivative; each weight gradient is δ times the activation that fed "
+            f"the layer. One SGD step with learning rate {self.learning_rate} subtracts that "
+            "multiple of each gradient from its parameter. Values are computed at full "
+            f"precision and printed to {self.decimals} decimals; the loss is "
+            f"L ≈ {float(loss_value):.{self.decimals}f}."
         )
         return Answer(
             "numeric_pass",
@@ -215,10 +216,14 @@ class NumericPass(QuestionKind):
                 if p is None:
                     continue
                 head = str(p.name)[0]
+                what = "weights" if head == "W" else "biases"
                 new = sp.MatrixSymbol(f"{head}_{{new}}^{{({lay.k})}}", *p.shape)
                 rule = p - eta * Gradient(p)
                 got = work.step(
-                    f"SGD step, layer {lay.k}", new, rule, f"learning rate {self.learning_rate}"
+                    f"SGD step, {what} of layer {lay.k}",
+                    new,
+                    rule,
+                    f"learning rate {self.learning_rate}",
                 )
                 updated += [
                     Also(f"{head}{lay.k}_{i + 1}" + (f"{j + 1}" if got.cols > 1 else ""), got[i, j])

@@ -19,6 +19,7 @@ from derivations.backprop import apply, mm
 from derivations.fields import Text
 from derivations.formula import Formula, product, total
 from derivations.layers import LayerResult
+from derivations.questions._structure import grouped
 from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
 from derivations.shapes import ShapeError
 from derivations.symbols import Labelled
@@ -158,11 +159,12 @@ class RecurrentEquations(QuestionKind):
         why = (
             f"{row.label} has {gates} gate block{'s' if gates > 1 else ''} ({', '.join(names)}), "
             f"each with its own input matrix (h × d = {h} × {d}) and recurrent matrix "
-            f"(h × h = {h} × {h}), shared by every time step: {per.value} weights. PyTorch adds "
-            f"two bias vectors per block ({both.value}), Keras one ({one.value})"
+            f"(h × h = {h} × {h}), shared by every time step: {grouped(per.value)} weights. "
+            f"PyTorch adds two bias vectors per block ({grouped(both.value)}), Keras one "
+            f"({grouped(one.value)})"
             + (", except a GRU with reset_after, which needs both" if gates == 3 else "")
             + f". The key counts biases as {'Keras' if convention == 'keras' else 'PyTorch'} does"
             + (f"; {stack} such cells in all ({_stacking(layer)})" if stack > 1 else "")
-            + f": {counted} parameters in all under the key's conventions."
+            + f": {grouped(counted)} parameters in all under the key's conventions."
         )
         return Answer("recurrent_equations", counted, "parameters", why, tuple(steps), table=table)

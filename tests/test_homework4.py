@@ -7,6 +7,7 @@ from the tool's output.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,13 @@ def test_the_key_typesets_without_overfull_boxes(key: Key, tmp_path: Path) -> No
             )
         log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
         assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]
+        pages = subprocess.run(
+            ["pdftotext", f"{name}.pdf", "-"], cwd=tmp_path, capture_output=True, text=True
+        ).stdout.split("\f")
+        for number, page in enumerate(pages, 1):  # a problem's statement never ends a page
+            lines = [line.strip() for line in page.splitlines() if line.strip()]
+            starts = [i for i, line in enumerate(lines) if re.match(r"\d+\. [A-Z]", line)]
+            assert all(any(ln.startswith("(a)") for ln in lines[i:]) for i in starts), (
+                name,
+                number,
+            )

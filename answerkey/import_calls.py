@@ -24,9 +24,9 @@ def _by_type() -> dict[str, list[type[LayerKind]]]:
 
 
 def read_module(module: Any, path: str, missing: list[str]) -> list[dict[str, Any]] | None:
-    """The spec layers of one module (named ``path``), or None with the reason in
-    ``missing``. An ``nn.TransformerEncoder`` is its encoder layers (``path.layers.i``) and
-    its final norm."""
+    """The spec layers of one module (named ``path``; ``Conv2d-0`` for a model's own child
+    ``0``), or None with the reason in ``missing``. An ``nn.TransformerEncoder`` is its
+    encoder layers (``path.layers.i``) and its final norm."""
     if type(module).__name__ == "TransformerEncoder":
         children = [(f"{path}.layers.{i}", m) for i, m in enumerate(module.layers)]
         if module.norm is not None:
@@ -40,7 +40,9 @@ def read_module(module: Any, path: str, missing: list[str]) -> list[dict[str, An
     for kind in kinds:
         fields = kind.from_torch(module)
         if isinstance(fields, dict):
-            return [{"name": path, **fields}]
+            # a model that is one nn.Sequential names its layers 0, 1, ...: say what each is
+            name = f"{type(module).__name__}-{path}" if path.isdigit() else path
+            return [{"name": name, **fields}]
         if isinstance(fields, str):
             why = fields
     missing.append(f"{path} ({type(module).__name__}: {why})")

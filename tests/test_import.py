@@ -190,7 +190,7 @@ def test_a_model_that_does_not_run_on_the_shape_fails_located() -> None:
 
 def test_lenet_sequential_round_trips(tmp_path: Path) -> None:
     analysis = round_trip(_models().lenet5(), (1, 32, 32), tmp_path)
-    assert [r.label for r in analysis.rows][:3] == ["0", "1", "2"]
+    assert [r.label for r in analysis.rows][:3] == ["Conv2d-0", "ReLU-1", "MaxPool2d-2"]
     assert sum(analysis.params(r) for _, r in analysis.layers()) == 61_706
 
 
@@ -219,7 +219,7 @@ def test_sequential_of_untraceable_parts_reads_the_module_tree(tmp_path: Path) -
 
     layers = _module_tree(model, torch, RuntimeError("x"))
     assert [(la["name"], la["kind"]) for la in layers] == [
-        ("0", "linear"), ("1", "activation"), ("2", "linear")
+        ("Linear-0", "linear"), ("ReLU-1", "activation"), ("Linear-2", "linear")
     ]  # fmt: skip
     assert Scaled  # a subclass of a kind's module is not read as that kind
     round_trip(model, (8,), tmp_path)
@@ -248,8 +248,8 @@ def test_cli_writes_once_and_refuses_to_overwrite(tmp_path: Path) -> None:
     done = _cli("import", "mynets:tiny", "--input-shape", "3,2,2", "-o", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8")
-    assert "- {name: '1', kind: linear, bias: true, units: 12}" not in text
-    assert "- {name: '1', kind: linear, bias: true, units: 3}" in text
+    assert "- {name: Linear-1, kind: linear, bias: true, units: 12}" not in text
+    assert "- {name: Linear-1, kind: linear, bias: true, units: 3}" in text
     again = _cli("import", "mynets.py:tiny", "--input-shape", "3,2,2", "-o", str(out), cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
     assert out.read_text(encoding="utf-8") == text

@@ -83,7 +83,7 @@ def test_every_raised_expression_compiles(tmp_path: Path) -> None:
 # -- losses and softmax with cross-entropy ----------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "n"), itertools.product(sorted(LOSSES), [1, 2, 4]))
+@pytest.mark.parametrize(("name", "n"), list(itertools.product(sorted(LOSSES), [1, 2, 4])))
 def test_loss_gradients_equal_sympy_differentiation(name: str, n: int) -> None:
     assert check(LOSSES[name], n, seed=n)
 

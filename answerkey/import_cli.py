@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,27 @@ TORCH_HINT = "PyTorch is not installed (answerkey import reads torch.nn modules)
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    """``3,224,224`` (or ``3x224x224``) as a tuple of positive sizes; UsageError otherwise."""
-    parts = [p.strip() for p in text.replace("x", ",").replace("×", ",").split(",") if p.strip()]
-    if not 1 <= len(parts) <= 4 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise UsageError(f"--input-shape {text!r}: give 1 to 4 positive sizes, e.g. 3,224,224")
+    """``3,224,224`` (or ``3x224x224``) as a tuple of 1 to 4 positive sizes; UsageError
+    naming the first part that is not a size (``3,x,32``: ``x``) otherwise."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 1:
+        parts = [p.strip() for p in re.split("[x\u00d7]", parts[0])]
+    for part in parts:
+        if not (part.isascii() and part.isdigit() and int(part) > 0):
+            what = f"{part!r} is not a size" if part else "a size is empty"
+            raise UsageError(
+                f"--input-shape {text!r}: {what} (give 1 to 4 positive whole numbers, "
+                "e.g. 3,224,224)"
+            )
+    if len(parts) > 4:
+        raise UsageError(f"--input-shape {text!r}: {len(parts)} sizes, at most 4 (e.g. 3,224,224)")
     return tuple(int(p) for p in parts)
+
+
+def _raised(err: BaseException) -> str:
+    """``RuntimeError: x``: what the user's code raised, its message's first line."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0][:160]}" if lines else type(err).__name__
 
 
 def load_factory(target: str) -> Any:
@@ -36,18 +53,26 @@ def load_factory(target: str) -> Any:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:  # the user's code may raise anything
+            raise UsageError(f"{module_name}: importing it raised {_raised(err)}") from err
     else:
         sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
             raise UsageError(f"{module_name}: cannot import it ({err})") from None
+        except Exception as err:  # the user's code may raise anything
+            raise UsageError(f"{module_name}: importing it raised {_raised(err)}") from err
         finally:
             sys.path.pop(0)
     if not callable(getattr(module, factory, None)):
         raise UsageError(f"{module_name} has no callable {factory}")
-    return getattr(module, factory)()
+    try:
+        return getattr(module, factory)()
+    except Exception as err:  # the user's code may raise anything
+        raise UsageError(f"{target}: the factory raised {_raised(err)}") from err
 
 
 def import_to_file(

@@ -23,6 +23,7 @@ from typing import Any
 from answerkey.errors import AnswerkeyError
 from answerkey.import_calls import call_name, is_last_position, owner, read_call, read_module
 from answerkey.import_repeats import with_repeats
+from answerkey.import_run import propagate
 
 
 class ImportFailed(AnswerkeyError):
@@ -208,24 +209,13 @@ class _Tracer:
         self.values[node] = _Value(start.anchor, [*start.layers, *(layers or [])])
 
 
-def _propagate(model: Any, graph_module: Any, shape: tuple[int, ...], torch: Any) -> str | None:
-    """Run the model once on zeros of ``shape`` (batch 2, token indices when it embeds),
-    recording every value's shape on its node; the reason when it cannot run."""
-    from torch.fx.passes.shape_prop import ShapeProp
+class DoesNotRun(ImportFailed):
+    """The model raised when run on the input shape given (``what``: the shape, the first
+    module or call that failed, and PyTorch's own message)."""
 
-    embeds = any(type(m).__name__ == "Embedding" for m in model.modules())
-    sample = torch.zeros((2, *shape), dtype=torch.long if embeds else torch.float32)
-    modes = {m: m.training for m in model.modules()}
-    try:
-        with torch.no_grad():
-            ShapeProp(graph_module.eval()).propagate(sample)
-    except Exception as err:  # the user's code may raise anything
-        first = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
-        return f"model (it does not run on an input of {' x '.join(map(str, shape))}: {first})"
-    finally:
-        for module, mode in modes.items():
-            module.training = mode
-    return None
+    def __init__(self, what: str) -> None:
+        self.missing = [what]
+        AnswerkeyError.__init__(self, what)
 
 
 def network_layers(
@@ -251,9 +241,9 @@ def traced_layers(model: Any, torch: Any, shape: tuple[int, ...]) -> list[dict[s
         traced = torch.fx.symbolic_trace(model)
     except Exception as err:  # fx raises many kinds on untraceable code
         return _module_tree(model, torch, err)
-    failed = _propagate(model, traced, shape, torch)
+    failed = propagate(model, traced, shape, torch)
     if failed:
-        raise ImportFailed([failed])
+        raise DoesNotRun(failed)
     graph = traced.graph
     graph.eliminate_dead_code()  # a result unpacked but never used (``out, _ = rnn(x)``)
     tracer = _Tracer(model, torch)

@@ -184,7 +184,7 @@ def test_a_model_that_does_not_run_on_the_shape_fails_located() -> None:
     from answerkey import from_torch
     from answerkey.importer import ImportFailed
 
-    with pytest.raises(ImportFailed, match=r"model \(it does not run on an input of 3 x 30 x 30"):
+    with pytest.raises(ImportFailed, match=r"the model does not run on an input of 3 x 30 x 30"):
         from_torch(_models().TutorialNet(), (3, 30, 30))
 
 
@@ -317,3 +317,53 @@ def test_a_spec_that_differs_from_its_model_is_never_handed_back(
         from_torch(_models().lenet5(), (1, 32, 32))
     assert err.value.missing[0] == "model (the spec counts 62409 parameters, the model has 61706)"
     assert err.value.missing[1] == "model (the spec's output is [11], the model's [10])"
+
+
+@pytest.mark.parametrize(
+    ("target", "shape", "line"),
+    [
+        ("bad:boom", "4", "answerkey: bad:boom: the factory raised RuntimeError: x\n"),
+        ("broken:f", "4", "answerkey: broken: importing it raised ZeroDivisionError: "),
+        (
+            "mynets:conv",
+            "3,32",
+            "answerkey: the model does not run on an input of 3 x 32 (a batch of 2 added): "
+            "module 0 (Conv2d) raised RuntimeError: Given groups=1, weight of size [4, 3, 3, 3]",
+        ),
+        ("mynets:conv", "3,x,32", "answerkey: --input-shape '3,x,32': 'x' is not a size ("),
+        ("mynets:conv", "3,,32", "answerkey: --input-shape '3,,32': a size is empty ("),
+        ("mynets:conv", "3x0x32", "answerkey: --input-shape '3x0x32': '0' is not a size ("),
+        ("mynets:conv", "1,2,3,4,5", "answerkey: --input-shape '1,2,3,4,5': 5 sizes, at most 4"),
+    ],
+)
+def test_cli_import_errors_are_one_line(tmp_path: Path, target: str, shape: str, line: str) -> None:
+    """User code that raises, a model that cannot run the shape, a shape with a part that is
+    no size: exit 2 and one line (no traceback, no ShapeProp dump), nothing written."""
+    (tmp_path / "bad.py").write_text('def boom():\n    raise RuntimeError("x")\n', "utf-8")
+    (tmp_path / "broken.py").write_text("1 / 0\n", encoding="utf-8")
+    (tmp_path / "mynets.py").write_text(
+        "from torch import nn\n"
+        "def conv():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(3600, 3))\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.yaml"
+    done = _cli("import", target, "--input-shape", shape, "-o", str(out), cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(line), done.stderr
+    left = {p.name for p in tmp_path.iterdir()} - {"__pycache__"}
+    assert left == {"bad.py", "broken.py", "mynets.py"}
+
+
+def test_cli_import_debug_shows_the_factory_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text('def boom():\n    raise RuntimeError("x")\n', "utf-8")
+    done = _cli("--debug", "import", "bad:boom", "--input-shape", "4", cwd=tmp_path)
+    assert done.returncode != 0 and "Traceback" in done.stderr
+    assert 'raise RuntimeError("x")' in done.stderr
+
+
+def test_input_shape_reads_commas_or_times() -> None:
+    from answerkey.import_cli import parse_shape
+
+    assert parse_shape("3,224,224") == parse_shape("3x224x224") == (3, 224, 224)
+    assert parse_shape(" 3 × 32 ") == (3, 32)

@@ -58,11 +58,13 @@ TEXT = (Tex(r"\usepackage{amsmath,amssymb}"),)
 """What escaped text needs: the symbols latex.escape writes (\\mathbb, \\tfrac). The question
 sheet, which prints no answer, needs no more than FONTS, PAGE and TEXT."""
 
-MATH = (
-    *TEXT,
+NUMBERS = (
     Tex(r"\usepackage{siunitx}"),
     Tex(r"\sisetup{group-separator={,}, group-minimum-digits=4}"),
 )
+"""``\\num`` for grouped numbers (latex.number writes it for 10,000 and more)."""
+
+MATH = (*TEXT, *NUMBERS)
 """What printer output needs: aligned displays, \\mathbb, and \\num for grouped numbers."""
 
 GRADE_TABLE = (Tex(r"\usepackage{array}"),)

@@ -22,7 +22,7 @@ import templates
 from answerkey import characters
 from answerkey.characters import Engine
 from answerkey.derive import Key, KeyedPart
-from answerkey.figures import TIKZ, figure_kind
+from answerkey.figures import figure_kind
 from answerkey.latex import Tex, chain_parts, escape, shape_tex, step_tex, tex
 from answerkey.preamble import (
     BLANK_TABLE,
@@ -41,6 +41,7 @@ from answerkey.preamble import (
 )
 from answerkey.prose import to_tex
 from answerkey.sheet import (
+    FIGURE_PACKAGES,
     cell_tex,
     figure_views,
     grade_table,
@@ -340,21 +341,26 @@ def _preamble(key: Key, problems: list[dict[str, Any]], grades: bool, engine: st
     used = (answer_packages(a) for part in key.parts() for a in part.answers)
     views = (a for p in problems for a in _answer_views(p["parts"]))
     breaks = [SOLUTION_BREAK] if any(_long(a) for a in views) else []
-    figures = TIKZ if _has_figures(problems) else ()
+    figures = FIGURE_PACKAGES if _has_figures(problems) else ()
     grade = GRADE_TABLE if grades else ()
     return union(fonts(engine), PAGE, MATH, LAYOUT, *used, figures, grade, TAIL, breaks)
 
 
 def _has_figures(problems: list[dict[str, Any]]) -> bool:
-    return any(p["figures"] for p in problems) or any(
-        part["figures"] for p in problems for part in _parts(p["parts"])
-    )
+    return any(True for _ in _figure_views(problems))
+
+
+def _figure_views(problems: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for p in problems:
+        yield from p["figures"]
+        for part in _parts(p["parts"]):
+            yield from part["figures"]
 
 
 def _sheet_preamble(problems: list[dict[str, Any]], grades: bool, engine: str) -> list[Tex]:
     """The question sheet prints no answer: fonts, page, the symbols of escaped text, its
     answer spaces, and only the figures and empty tables it shows."""
-    figures = (*FIT_BOX, *TIKZ) if _has_figures(problems) else ()
+    figures = union(*(f["packages"] for f in _figure_views(problems)))
     tables = any(
         part["space"]["table"] is not None for p in problems for part in _parts(p["parts"])
     )

@@ -13,8 +13,9 @@ from typing import Any
 import sympy as sp
 
 from answerkey.derive import Key, KeyedPart
-from answerkey.figures import module_graph
+from answerkey.figures import TIKZ, module_graph
 from answerkey.latex import Tex, escape, shape_tex, tex
+from answerkey.preamble import FIT_BOX, NUMBERS
 from answerkey.spec import LoadedProblem
 from answerkey.spec_sheet import FigureSpec, SpaceSpec
 from answerkey.stack import Style, layer_stack
@@ -121,6 +122,24 @@ def space_view(part: KeyedPart) -> dict[str, Any]:
     }
 
 
+FIGURE_PACKAGES = (*FIT_BOX, *TIKZ)
+"""What every figure shown with a question uses, in the sheet and the key alike."""
+
+
+def _writes_num(layout: Any) -> bool:
+    """Whether a label of ``layout`` (nested dicts, lists and blocks of Tex) writes ``\\num``
+    (latex.number groups a given size of 10,000 or more: ``input \\num{12000}``)."""
+    if isinstance(layout, str):
+        return r"\num{" in layout
+    if isinstance(layout, dict):
+        return any(_writes_num(v) for v in layout.values())
+    if isinstance(layout, list | tuple):
+        return any(_writes_num(v) for v in layout)
+    if hasattr(layout, "__dataclass_fields__"):
+        return any(_writes_num(getattr(layout, f)) for f in layout.__dataclass_fields__)
+    return False
+
+
 STACK_HEIGHT_CM = 20.0
 """A layer stack taller than this is scaled down to it (a page's text is about 22 cm)."""
 
@@ -130,7 +149,8 @@ def figure_views(figures: list[FigureSpec], problem: LoadedProblem) -> list[dict
     without computed sizes (layer names and given settings only), and its caption. A stack
     (``fragment`` ``layer-stack``) has a ``scale`` that keeps it within
     :data:`STACK_HEIGHT_CM`, and with ``answers`` a ``key_layout`` showing the sizes,
-    parameters and operations, which only the key prints."""
+    parameters and operations, which only the key prints. ``packages``: what the sheet's
+    copy uses (siunitx only where a label writes ``\\num``)."""
     out = []
     for figure in figures:
         analysis = problem.context.get(figure.network, "figures")
@@ -151,6 +171,8 @@ def figure_views(figures: list[FigureSpec], problem: LoadedProblem) -> list[dict
                 view["key_layout"] = layer_stack(analysis, answers=True, style=style)
             height = float(view["layout"]["height"])
             view["scale"] = Tex(f"{min(1.0, STACK_HEIGHT_CM / height):.3f}")
+        numbers = NUMBERS if _writes_num(view["layout"]) else ()
+        view["packages"] = (*FIGURE_PACKAGES, *numbers)
         out.append(view)
     return out
 

@@ -138,3 +138,42 @@ def test_classic_networks_each_fit_one_page(classic: LoadedSpec) -> None:
             layout = layer_stack(find_network(classic, name), answers=answers, style="boxes")
             assert len(layout["blocks"]) >= rows
             assert layout["height"] <= 25.0, (name, layout["height"])
+
+
+WIDE = """\
+title: Wide input
+course: Deep Learning
+problems:
+  - id: wide
+    title: A wide signal
+    points: 10
+    text: A network reads a signal of 12000 samples.
+    networks:
+      rnet:
+        input: [12000]
+        layers:
+          - {name: fc1, kind: linear, units: 10}
+    figures:
+      - {network: rnet, style: stack}
+      - {network: rnet, style: graph}
+    parts:
+      - {id: a, points: 10, text: How many parameters?, ask: total_params}
+"""
+
+
+@pytest.mark.usefixtures("tex_available")
+def test_a_figure_with_a_grouped_size_builds_both_pdfs(tmp_path: Path) -> None:
+    """A given size of 10,000 or more prints as ``\\num{12000}`` in the sheet's figures:
+    the sheet's preamble loads what its figures use (siunitx), not only the key's."""
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(WIDE, encoding="utf-8")
+    out = tmp_path / "out"
+    done = _cli("build", str(spec), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    sheet = (out / "questions.tex").read_text(encoding="utf-8")
+    assert r"\num{12000}" in sheet and r"\usepackage{siunitx}" in sheet
+    for name in ("questions", "key"):
+        text = subprocess.run(
+            ["pdftotext", str(out / f"{name}.pdf"), "-"], capture_output=True, text=True
+        ).stdout
+        assert "12,000" in text, name

@@ -78,8 +78,11 @@ def _fill(layer: LayerKind, result: LayerResult) -> Tex:
     return Tex("as other")
 
 
-def _kind_text(layer: LayerKind, result: LayerResult) -> str:
-    kernel = result.kernel
+def _kind_text(layer: LayerKind, result: LayerResult, sizes: bool) -> str:
+    """The layer's kind, its window and its activation. Without ``sizes`` (the question
+    sheet) only a window the spec gives is shown (a convolution's or a pool's ``kernel``): a
+    global pool's window is its input map's size, which the parts may ask for."""
+    kernel = result.kernel if sizes or isinstance(layer, Windowed) else None
     what = layer.title or layer.kind_name
     if kernel is not None:
         what += " " + "×".join(str(k) for k in kernel[:2])
@@ -124,7 +127,8 @@ class _Layout:
     def layer(self, layer: LayerKind, x: float, y: float) -> str:
         result = self.results[id(layer)]
         assert isinstance(result, LayerResult)
-        lines = [rf"\textbf{{{escape(layer.label)}}}\enspace {escape(_kind_text(layer, result))}"]
+        what = escape(_kind_text(layer, result, self.sizes))
+        lines = [rf"\textbf{{{escape(layer.label)}}}\enspace {what}"]
         if self.sizes:
             lines.append(rf"$\to$ {_size(result.out_shape)}")
         note = Tex("")

@@ -177,3 +177,26 @@ def test_a_figure_with_a_grouped_size_builds_both_pdfs(tmp_path: Path) -> None:
             ["pdftotext", str(out / f"{name}.pdf"), "-"], capture_output=True, text=True
         ).stdout
         assert "12,000" in text, name
+
+
+def test_a_global_pool_shows_no_computed_window_on_the_sheet(tmp_path: Path) -> None:
+    """A global pool's window is its input map's size (8 × 8 here: 32 / 4), a computed
+    size: the sheet's block names only the kind; a given kernel (conv, pool) stays; the key's
+    stack shows the window."""
+    text = WIDE.replace("[12000]", "[32, 32, 3]").replace(
+        "          - {name: fc1, kind: linear, units: 10}",
+        "          - {name: conv1, kind: conv2d, filters: 8, kernel: 3, padding: 1}\n"
+        "          - {name: pool1, kind: maxpool2d, kernel: 4}\n"
+        "          - {name: GAP, kind: globalavgpool}\n"
+        "          - {name: fc1, kind: linear, units: 10}",
+    )
+    spec = tmp_path / "gap.yaml"
+    spec.write_text(text, encoding="utf-8")
+    net = find_network(load_spec(spec), "rnet")
+    sheet = [str(b.label) for b in layer_stack(net, sizes=False)["blocks"]]
+    assert sheet[3].endswith("global average pooling")  # no 8×8
+    times = r"\ensuremath{\times}"
+    assert f"3{times}3" in sheet[1] and f"4{times}4" in sheet[2]  # the spec's kernels
+    assert not any(f"8{times}8" in label for label in sheet)
+    key = [str(b.label) for b in layer_stack(net, answers=True)["blocks"]]
+    assert f"global average pooling 8{times}8" in key[3]

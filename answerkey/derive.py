@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from answerkey.spec import LoadedProblem, LoadedSpec, PartSpec
 from derivations.answers import Answer
@@ -19,8 +20,15 @@ from derivations.shapes import DerivationError
 class KeyedPart:
     spec: PartSpec
     label: str
-    answers: tuple[Answer, ...]
+    answers: tuple[Answer, ...]  # one per question of ``spec.ask``, then the instructor's
     subparts: tuple[KeyedPart, ...]
+
+    def asked(self) -> Iterator[tuple[Any, Answer]]:
+        """Each question of ``spec.ask`` with the answer derived from it, in order. The
+        instructor's own ``answer:`` (prose, asked by no question) follows these in
+        ``answers`` and is left out."""
+        derived = self.answers[: len(self.spec.ask)]
+        return zip(self.spec.ask, derived, strict=True)
 
 
 @dataclass(frozen=True)

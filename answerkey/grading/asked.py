@@ -49,7 +49,7 @@ Asked = tuple[str, int, Any]
 
 def _answers(problem: KeyedProblem) -> Iterator[tuple[KeyedPart, int, Any, Answer]]:
     for part in _walk(problem.parts):
-        for k, pair in enumerate(zip(part.spec.ask, part.answers, strict=True)):
+        for k, pair in enumerate(part.asked()):  # the instructor's prose answer is no value
             yield part, k, *pair
 
 

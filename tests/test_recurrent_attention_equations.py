@@ -83,6 +83,56 @@ def test_counts_derived_from_the_equations_are_the_modules(kind: str) -> None:
 
 
 @pytest.mark.usefixtures("torch_available")
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("lstm", {"num_layers": 2}),
+        ("gru", {"num_layers": 3, "bidirectional": True}),
+        ("rnn", {"bidirectional": True}),
+        ("lstm", {"num_layers": 3, "bidirectional": True, "proj_size": 16}),
+    ],
+)
+def test_stacked_counts_derive_every_layer(kind: str, options: dict[str, Any]) -> None:
+    """Each layer's weights are derived from its own input (the sequence's d for layer 1,
+    the layer below's output above it) and the totals are the module's, layer by layer."""
+    import torch
+
+    d, h = 32, 64
+    layer = {"name": "enc", "kind": kind, "hidden_size": h, **options}
+    answer = RecurrentEquations(layer="enc").derive(_ctx({"sequence": [20, d]}, [layer], bias=True))
+    module = getattr(torch.nn, kind.upper())(d, h, batch_first=True, **options)
+    params = dict(module.named_parameters())
+    steps = {s.label: s.formula.value for s in answer.steps if not s.formula.identity}
+    weights = sum(p.numel() for n, p in params.items() if "weight" in n)
+    biases = sum(p.numel() for n, p in params.items() if "bias" in n)
+    assert steps["Weights"] == weights and steps["Biases (PyTorch)"] == biases
+    assert answer.value == weights + biases
+    levels = int(options.get("num_layers", 1))
+    first = sum(p.numel() for n, p in params.items() if "weight" in n and "_l0" in n)
+    upper = sum(p.numel() for n, p in params.items() if "weight" in n and "_l1" in n)
+    dirs = 2 if options.get("bidirectional") else 1
+    (one,) = [v for k, v in steps.items() if k.startswith("Weights, layer 1")]
+    assert one == first // dirs
+    if levels > 1:
+        (two,) = [v for k, v in steps.items() if "layer 2" in k or "layers 2" in k]
+        assert two == upper // dirs
+        assert f": {upper // dirs:,} weights" in answer.explanation
+    assert f"{int(answer.value):,} parameters in all" in answer.explanation
+
+
+def test_two_layer_lstm_prose_derives_layer_2_from_the_hidden_size() -> None:
+    layer = {"name": "enc", "kind": "lstm", "hidden_size": 64, "num_layers": 2}
+    answer = RecurrentEquations(layer="enc").derive(
+        _ctx({"sequence": [20, 32]}, [layer], bias=True)
+    )
+    why = answer.explanation
+    assert "layer 1 has 24,576 weights" in why
+    assert "Layer 2 reads the 64 features of the layer below instead of the input's 32" in why
+    assert "64 × 64: 32,768 weights." in why and "57,344 weights over 2 layers" in why
+    assert "such cells" not in why and answer.value == 58_368 == 24_576 + 512 + 33_280
+
+
+@pytest.mark.usefixtures("torch_available")
 def test_attention_equations_give_multihead_attention() -> None:
     import torch
 

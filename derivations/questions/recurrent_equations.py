@@ -17,7 +17,7 @@ import sympy as sp
 from derivations.answers import Answer, Cell, Step, Table
 from derivations.backprop import apply, mm
 from derivations.fields import Text
-from derivations.formula import Formula, product, total
+from derivations.formula import Formula, as_size, is_concrete, product, total
 from derivations.layers import LayerResult
 from derivations.questions._structure import grouped
 from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
@@ -49,14 +49,16 @@ def _vec(name: str, n: int) -> sp.MatrixSymbol:
     return sp.MatrixSymbol(name, n, 1)
 
 
-def cell(gates: int, act: str, d: int, h: int) -> list[Step]:
-    """The cell's equations for one time step, each gate a column of h."""
-    x, h_prev = _vec("x_{t}", d), _vec("h_{t-1}", h)
+def cell(gates: int, act: str, d: int, h: int, p: int | None = None) -> list[Step]:
+    """The cell's equations for one time step, each gate a column of h; an LSTM with
+    ``proj_size`` p carries a state h_t of p, projected from h by W_hr (p × h)."""
+    r = h if p is None else p
+    x, h_prev = _vec("x_{t}", d), _vec("h_{t-1}", r)
     steps: list[Step] = []
     gate_of: dict[str, sp.MatrixSymbol] = {}
     for name, fn in GATES[gates]:
         w_i = sp.MatrixSymbol(f"W_{{i{name}}}", h, d)
-        w_h = sp.MatrixSymbol(f"W_{{h{name}}}", h, h)
+        w_h = sp.MatrixSymbol(f"W_{{h{name}}}", h, r)
         b_i, b_h = _vec(f"b_{{i{name}}}", h), _vec(f"b_{{h{name}}}", h)
         recurrent = sp.MatAdd(mm(w_h, h_prev), b_h)
         if gates == 3 and name == "n":  # the reset gate scales the recurrent part (PyTorch)
@@ -76,9 +78,11 @@ def cell(gates: int, act: str, d: int, h: int) -> list[Step]:
         g = gate_of
         new_c = sp.MatAdd(sp.HadamardProduct(g["f"], c_prev), sp.HadamardProduct(g["i"], g["g"]))
         steps.append(Step("Cell state", Formula(c, new_c, identity=True), shape=(h, 1)))
-        hidden = sp.HadamardProduct(g["o"], apply("tanh", c))
+        hidden: sp.Expr = sp.HadamardProduct(g["o"], apply("tanh", c))
+        if p is not None:
+            hidden = mm(sp.MatrixSymbol("W_{hr}", p, h), hidden)
         steps.append(
-            Step("Hidden state", Formula(_vec("h_{t}", h), hidden, identity=True), shape=(h, 1))
+            Step("Hidden state", Formula(_vec("h_{t}", r), hidden, identity=True), shape=(r, 1))
         )
     if gates == 3:
         z, n = gate_of["z"], gate_of["n"]
@@ -90,16 +94,35 @@ def cell(gates: int, act: str, d: int, h: int) -> list[Step]:
     return steps
 
 
-def _stacking(layer: Gated) -> str:
-    ways = "both directions" if layer.bidirectional else "one direction"
-    return f"{layer.num_layers} layers, {ways}, the later layers reading the layer below"
+R, D2, W1, W2 = sp.symbols("r d_2 W_1 W_2", positive=True, integer=True)
+
+
+def _factor(n: int) -> list[sp.Expr]:
+    """``[n]`` as a factor of a product, nothing when n is 1."""
+    return [sp.Integer(n)] if n > 1 else []
+
+
+def layer_weights(gates: int, h: int, p: int | None, d: int, first: bool) -> Formula:
+    """One direction of one layer: G·h·(d_l + r) (+ p·h for a projection), where d_l is the
+    sequence's d for the first layer and d_2 = D·r (the layer below's output) for the others
+    (torch.nn.LSTM docs, "Variables")."""
+    r = h if p is None else p
+    rec = R if p is not None else H
+    d_in = D if first else D2
+    rhs = product([G, H, total([d_in, rec])])
+    if p is not None:
+        rhs = total([rhs, product([R, H])])
+    values = {G: gates, H: h, D: d, D2: d, R: r}
+    return Formula.of(W1 if first else W2, rhs, values)
 
 
 @question_kind
 class RecurrentEquations(QuestionKind):
     """An RNN, LSTM or GRU ``layer``'s cell equations with every matrix's shape, and its
-    parameter count derived from them: G gate blocks of an h × d and an h × h matrix, with
-    two bias vectors per block (PyTorch) or one (Keras; two for a GRU with reset_after)."""
+    parameter count derived from them: G gate blocks of an h × d and an h × h matrix (h × p
+    and a p × h projection with ``proj_size``), with two bias vectors per block (PyTorch) or
+    one (Keras; two for a GRU with reset_after). A stack derives layer 1 from the input's d
+    and each layer above from the D·r features of the layer below, then sums them."""
 
     kind: Literal["recurrent_equations"] = "recurrent_equations"
     layer: Text
@@ -112,20 +135,40 @@ class RecurrentEquations(QuestionKind):
         layer = res.layer
         if not isinstance(layer, Gated) or layer.gates not in GATES:
             raise ShapeError("layer", f"{row.label} is not an RNN, LSTM or GRU layer")
-        d, h, gates = res.in_shape.dims[-1], res.out_shape.dims[-1], layer.gates
-        h = sp.sympify(layer.hidden_size) if isinstance(layer.hidden_size, int) else h
-        if sp.sympify(d).free_symbols or sp.sympify(h).free_symbols:
+        gates, levels = layer.gates, int(layer.num_layers)
+        dirs = 2 if layer.bidirectional else 1
+        proj = getattr(layer, "projection", None)
+        d, width = res.in_shape.dims[-1], res.out_shape.dims[-1]
+        h = as_size(layer.hidden_size) if proj is not None else sp.sympify(width) / dirs
+        if not is_concrete(d, h, width):
             raise ShapeError("layer", "the cell equations need numbers for d and h")
         d, h = int(d), int(h)
+        p = None if proj is None else int(width) // dirs
+        r = h if p is None else p
         act = getattr(layer, "nonlinearity", "tanh")
-        steps = cell(gates, act, d, h)
+        steps = cell(gates, act, d, h, p)
+        first = layer_weights(gates, h, p, d, first=True)
+        above = layer_weights(gates, h, p, dirs * r, first=False)
         values = {G: gates, H: h, D: d}
-        per = Formula.of(sp.Symbol("W"), product([G, H, total([D, H])]), values)
-        both = Formula.of(sp.Symbol("b_PyTorch"), product([sp.Integer(2), G, H]), values)
+        if levels == 1 and dirs == 1:
+            per = Formula.of(sp.Symbol("W"), first.rhs, dict(first.values))
+        else:
+            rest = [product([*_factor(levels - 1), W2])] if levels > 1 else []
+            stack = total([W1, *rest])
+            rhs = product([sp.Integer(dirs), stack]) if dirs > 1 else stack
+            per = Formula.of(sp.Symbol("W"), rhs, {W1: first.value, W2: above.value})
+            steps.append(Step("Weights, layer 1" + (", each direction" if dirs > 1 else ""), first))
+            if levels > 1:
+                which = "layer 2" if levels == 2 else f"each of layers 2–{levels}"
+                steps.append(
+                    Step(f"Weights, {which}" + (", each direction" if dirs > 1 else ""), above)
+                )
+        cells = [*_factor(levels), *_factor(dirs)]
+        both = Formula.of(sp.Symbol("b_PyTorch"), product([*cells, sp.Integer(2), G, H]), values)
         keras_two = gates == 3 and bool(getattr(layer, "reset_after", True))
         one = Formula.of(
             sp.Symbol("b_Keras"),
-            product([sp.Integer(2), G, H]) if keras_two else product([G, H]),
+            product([*cells, sp.Integer(2), G, H]) if keras_two else product([*cells, G, H]),
             values,
         )
         steps += [
@@ -138,33 +181,55 @@ class RecurrentEquations(QuestionKind):
             (n, *(Labelled(head, f"{side}{n}", k) for k, (head, side) in enumerate(PARTS)))
             for n in names
         ]
-        shapes = (f"{h} × {d}", f"{h} × {h}", f"{h}", f"{h}")
+        rec = "h × h" if p is None else "h × p"
         table = Table(
             ("Gate", "input matrix", "recurrent matrix", "input bias", "recurrent bias"),
             tuple(rows),
             notes=(
-                "Each input matrix is h × d = "
-                + shapes[0]
-                + ", each recurrent matrix h × h = "
-                + shapes[1]
-                + ", each bias vector h = "
-                + shapes[2]
-                + " (the recurrent biases "
-                "are PyTorch's; Keras keeps one bias per block).",
+                f"Each input matrix is h × d = {h} × {d}"
+                + (f" in layer 1 and {h} × {dirs * r} in the layers above" if levels > 1 else "")
+                + f", each recurrent matrix {rec} = {h} × {r}, each bias vector h = {h}"
+                + (f"; W_hr is p × h = {p} × {h}" if p is not None else "")
+                + " (the recurrent biases are PyTorch's; Keras keeps one bias per block).",
             ),
         )
-        stack = int(layer.num_layers) * (2 if layer.bidirectional else 1)
         counted = analysis.params(res)
         convention = getattr(analysis.conventions, "recurrent_bias", None) or "pytorch"
+        way = " in each direction" if dirs > 1 else ""
+        proj_text = (
+            f", plus a projection W_hr (p × h = {p} × {h}) of the hidden state"
+            if p is not None
+            else ""
+        )
         why = (
             f"{row.label} has {gates} gate block{'s' if gates > 1 else ''} ({', '.join(names)}), "
             f"each with its own input matrix (h × d = {h} × {d}) and recurrent matrix "
-            f"(h × h = {h} × {h}), shared by every time step: {grouped(per.value)} weights. "
-            f"PyTorch adds two bias vectors per block ({grouped(both.value)}), Keras one "
-            f"({grouped(one.value)})"
+            f"({rec} = {h} × {r}){proj_text}, shared by every time step: "
+            + (
+                f"{grouped(per.value)} weights"
+                if levels == 1 and dirs == 1
+                else f"layer 1 has {grouped(first.value)} weights{way}"
+            )
+            + ". "
+            + (
+                f"{'Layer 2 reads' if levels == 2 else f'Each of layers 2–{levels} reads'} the "
+                f"{dirs * r} features of the layer below instead of the input's {d}, so its "
+                f"input matrices are {h} × {dirs * r}: {grouped(above.value)} "
+                f"weights{way}{' per layer' if levels > 2 else ''}. "
+                if levels > 1
+                else ""
+            )
+            + (
+                f"In all, {grouped(per.value)} weights over {levels} "
+                f"layer{'s' if levels > 1 else ''}{' and both directions' if dirs > 1 else ''}. "
+                if levels > 1 or dirs > 1
+                else ""
+            )
+            + f"PyTorch adds two bias vectors per block ({grouped(both.value)}"
+            + (" in all" if levels > 1 or dirs > 1 else "")
+            + f"), Keras one ({grouped(one.value)})"
             + (", except a GRU with reset_after, which needs both" if gates == 3 else "")
             + f". The key counts biases as {'Keras' if convention == 'keras' else 'PyTorch'} does"
-            + (f"; {stack} such cells in all ({_stacking(layer)})" if stack > 1 else "")
             + f": {grouped(counted)} parameters in all under the key's conventions."
         )
         return Answer("recurrent_equations", counted, "parameters", why, tuple(steps), table=table)

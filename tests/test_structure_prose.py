@@ -38,6 +38,7 @@ problems:
       - {id: a, text: Describe the block., ask: describe}
       - {id: b, text: Total operations., ask: total_ops}
       - {id: c, text: Operations., ask: ops}
+      - {id: d, text: Output sizes., ask: output_shapes}
   - id: dense
     title: Dense
     networks:
@@ -81,6 +82,22 @@ def test_residual_cost_names_its_join(residual: Key) -> None:
         "that joins the branches is not counted."
     )
     assert total.unit == "operations (MACs)"  # only MACs: no pooling in this block
+
+
+def test_output_sizes_speak_only_of_what_the_network_has(residual: Key, hw3_key: Key) -> None:
+    """The residual block has convolutions and an add join: no pooling, no concatenation."""
+    why = _answer(residual, "1(d)").explanation
+    assert why == (
+        "Each output size follows from the layer's kernel, stride and padding by the rule "
+        "above; a convolution's depth is its number of filters."
+    )
+    inception = [  # Homework 3's inception module: convolutions, pooling, a concatenation
+        a.explanation for p in hw3_key.parts() for a in p.answers if a.kind == "output_shapes"
+    ]
+    assert inception and all(
+        w.endswith("pooling keeps the depth, and a concatenation adds up its branches' depths.")
+        for w in inception
+    )
 
 
 def test_activations_come_from_the_spec(residual: Key) -> None:

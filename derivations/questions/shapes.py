@@ -166,6 +166,20 @@ class ShapeTable(QuestionKind):
         )
 
 
+def _depth_rules(analysis: Analysis) -> list[str]:
+    """How each depth arises, said only of what the network has: a convolution (a window
+    with weights), a pooling window (none), a concatenation (a join with a depth rule)."""
+    windows = [r for _, r in analysis.layers() if isinstance(r.layer, Windowed)]
+    rules = []
+    if any(Count.WEIGHTS in r.counts for r in windows):
+        rules.append("a convolution's depth is its number of filters")
+    if any(Count.WEIGHTS not in r.counts for r in windows):
+        rules.append("pooling keeps the depth")
+    if any(isinstance(r.result, JoinResult) and r.result.depth is not None for r in analysis.rows):
+        rules.append(("and " if rules else "") + "a concatenation adds up its branches' depths")
+    return rules
+
+
 @question_kind
 class OutputShapes(QuestionKind):
     """Every layer's and join's output size (or the listed ones'), drawn as a module graph."""
@@ -184,13 +198,8 @@ class OutputShapes(QuestionKind):
                     steps.append(Step(row.label, row.result.depth, role="depth"))
                 continue
             steps.extend(size_steps(row.label, row.result))
-        why = (
-            "Each output size follows from the layer's kernel, stride and padding by the rule "
-            "above; a convolution's depth is its number of filters, pooling keeps the depth"
-        )
-        if any(isinstance(r.result, JoinResult) for r in analysis.rows):
-            why += ", and a concatenation adds up its branches' depths"
-        why += "."
+        why = "Each output size follows from the layer's kernel, stride and padding by the rule "
+        why += "above; " + ", ".join(_depth_rules(analysis)) + "."
         own = _without_windows(analysis, [r for _, r in analysis.layers()])
         if own:
             why = own

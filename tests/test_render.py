@@ -273,3 +273,56 @@ def test_question_sheet_loads_only_what_it_uses(spec: Path) -> None:
     figures = any(p.figures for p in load_spec(spec).spec.problems)
     assert ("tikz" in head) == ("tikzpicture" in body) == figures
     assert "\\usepackage{siunitx}" in rendered.key
+
+
+NO_STATEMENT = """\
+title: Conventions
+course: Deep Learning
+conventions: {bias: true}
+problems:
+  - id: one
+    title: First
+    points: 5
+    text: A small layer.
+    networks:
+      n1:
+        input: [10]
+        layers:
+          - {name: fc, kind: linear, units: 4}
+    parts:
+      - {id: a, points: 5, text: How many parameters?, ask: total_params}
+  - id: two
+    title: Second
+    points: 5
+    conventions: {bias: false}
+    note: Biases are left out here.
+    networks:
+      n2:
+        input: [10]
+        layers:
+          - {name: fc, kind: linear, units: 4}
+    parts:
+      - {id: a, points: 5, text: How many parameters?, ask: total_params}
+"""
+
+
+@pytest.mark.usefixtures("tex_available")
+def test_a_problem_without_a_statement_prints_its_conventions_after_its_numeral(
+    tmp_path: Path,
+) -> None:
+    """With no statement, a \\par right after the problem's heading ended its item before the
+    numeral was set, and the note and conventions printed above "2." (below 1's last part)."""
+    spec = tmp_path / "conventions.yaml"
+    spec.write_text(NO_STATEMENT, encoding="utf-8")
+    build(spec, tmp_path / "out")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "out" / "key.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    two = next(i for i, line in enumerate(lines) if line.startswith("2. "))
+    assert lines[two].startswith("2. Interpretation: Biases are left out here.")
+    assert any(line.startswith("Conventions for this problem:") for line in lines[two:])
+    assert not any("Conventions for this problem" in line for line in lines[:two])

@@ -326,3 +326,31 @@ def test_a_problem_without_a_statement_prints_its_conventions_after_its_numeral(
     assert lines[two].startswith("2. Interpretation: Biases are left out here.")
     assert any(line.startswith("Conventions for this problem:") for line in lines[two:])
     assert not any("Conventions for this problem" in line for line in lines[:two])
+
+
+@pytest.mark.usefixtures("tex_available")
+def test_a_problem_without_a_statement_shows_its_figure_after_its_numeral(
+    tmp_path: Path,
+) -> None:
+    """A figure begins with a \\par: with no statement it printed above "2." on both the sheet
+    and the key; now the numeral has its own line and the figure follows it."""
+    spec = tmp_path / "figure.yaml"
+    spec.write_text(
+        NO_STATEMENT.replace(
+            "    note: Biases are left out here.\n",
+            "    figures:\n      - {network: n2, style: stack}\n",
+        ),
+        encoding="utf-8",
+    )
+    build(spec, tmp_path / "out")
+    for name in ("questions", "key"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(tmp_path / "out" / f"{name}.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        two = lines.index("2.")
+        assert lines[two + 1] == "input 10", name  # the figure's first block
+        assert "input 10" not in lines[:two], name

@@ -39,6 +39,7 @@ problems:
       - {id: b, text: Total operations., ask: total_ops}
       - {id: c, text: Operations., ask: ops}
       - {id: d, text: Output sizes., ask: output_shapes}
+      - {id: e, text: Parameters., ask: params}
   - id: dense
     title: Dense
     networks:
@@ -98,6 +99,18 @@ def test_output_sizes_speak_only_of_what_the_network_has(residual: Key, hw3_key:
         w.endswith("pooling keeps the depth, and a concatenation adds up its branches' depths.")
         for w in inception
     )
+
+
+def test_parameters_name_only_the_parameter_free_layers_it_has(
+    residual: Key, hw3_key: Key
+) -> None:
+    """No pooling and no concatenation in the residual block: the sentence names neither;
+    Homework 3's networks have both, and say so."""
+    why = _answer(residual, "1(e)").explanation
+    assert why.endswith("independent of the input's height and width.")
+    assert "pooling" not in why and "concatenation" not in why
+    hw3 = [a.explanation for p in hw3_key.parts() for a in p.answers if a.kind == "params"]
+    assert any(w.endswith("; pooling and concatenation have none.") for w in hw3)
 
 
 def test_activations_come_from_the_spec(residual: Key) -> None:

@@ -15,7 +15,7 @@ from derivations.answers import Answer, Role, Step
 from derivations.fields import Text
 from derivations.formula import Formula
 from derivations.layers import Count, LayerResult, Windowed
-from derivations.network import Analysis, Row
+from derivations.network import Analysis, JoinResult, Row
 from derivations.questions.base import (
     Context,
     QuestionKind,
@@ -116,6 +116,18 @@ class TotalParams(QuestionKind):
         )
 
 
+def _without_parameters(analysis: Analysis) -> str:
+    """"; pooling and concatenation have none", naming only what the network has: a pooling
+    window (a window without weights), a concatenation (a join with a depth rule)."""
+    windows = [r for _, r in analysis.layers() if isinstance(r.layer, Windowed)]
+    free = ["pooling"] if any(Count.WEIGHTS not in r.counts for r in windows) else []
+    if any(isinstance(r.result, JoinResult) and r.result.depth is not None for r in analysis.rows):
+        free.append("concatenation")
+    if not free:
+        return ""
+    return "; " + " and ".join(free) + (" have none" if len(free) > 1 else " has none")
+
+
 @question_kind
 class Params(QuestionKind):
     """Each listed layer's parameters (all layers by default), and their sum."""
@@ -140,8 +152,9 @@ class Params(QuestionKind):
         )
         why = (
             "A convolution's parameters are its filters' weights, kernel height × width × input "
-            "depth × number of filters, independent of the input's height and width; pooling and "
-            "concatenation have none."
+            "depth × number of filters, independent of the input's height and width"
+            + _without_parameters(analysis)
+            + "."
         )
         if not any(isinstance(res.layer, Windowed) for _, res in chosen):
             bias = analysis.conventions.bias

@@ -65,6 +65,42 @@ def test_cell_equations_give_the_cells_next_state(kind: str, gates: int) -> None
 
 
 @pytest.mark.usefixtures("torch_available")
+def test_projected_lstm_equations_give_the_modules_next_state() -> None:
+    """With ``proj_size`` p the printed cell reads h_{t-1} of p through h × p matrices and
+    projects its hidden state by W_hr (p × h): one step of nn.LSTM(proj_size=p)."""
+    import torch
+
+    torch.manual_seed(4)
+    d, h, p = 3, 4, 2
+    layer = {"name": "r", "kind": "lstm", "hidden_size": h, "proj_size": p}
+    answer = RecurrentEquations(layer="r").derive(_ctx({"sequence": [5, d]}, [layer], bias=True))
+    lstm = torch.nn.LSTM(d, h, proj_size=p, batch_first=True).double()
+    x = torch.randn(1, 1, d, dtype=torch.float64)
+    h0, c0 = torch.randn(1, 1, p, dtype=torch.float64), torch.randn(1, 1, h, dtype=torch.float64)
+    values: dict[Any, Any] = {
+        sp.MatrixSymbol("x_{t}", d, 1): _explicit(x[0].T),
+        sp.MatrixSymbol("h_{t-1}", p, 1): _explicit(h0[0].T),
+        sp.MatrixSymbol("c_{t-1}", h, 1): _explicit(c0[0].T),
+        sp.MatrixSymbol("W_{hr}", p, h): _explicit(lstm.weight_hr_l0),
+    }
+    for k, n in enumerate("ifgo"):
+        rows = slice(k * h, (k + 1) * h)
+        values[sp.MatrixSymbol(f"W_{{i{n}}}", h, d)] = _explicit(lstm.weight_ih_l0[rows])
+        values[sp.MatrixSymbol(f"W_{{h{n}}}", h, p)] = _explicit(lstm.weight_hh_l0[rows])
+        values[sp.MatrixSymbol(f"b_{{i{n}}}", h, 1)] = _explicit(lstm.bias_ih_l0[rows, None])
+        values[sp.MatrixSymbol(f"b_{{h{n}}}", h, 1)] = _explicit(lstm.bias_hh_l0[rows, None])
+    for step in answer.steps:
+        if step.formula.identity:
+            got = sp.ImmutableMatrix(step.formula.rhs.xreplace(values).doit().as_explicit())
+            values[step.formula.lhs] = got.applyfunc(lambda v: sp.Float(sp.N(v, 30), 30))
+    out = lstm(x, (h0, c0))[0][0, 0].tolist()
+    ours = values[sp.MatrixSymbol("h_{t}", p, 1)]
+    assert len(out) == p and all(abs(float(a) - b) < 1e-12 for a, b in zip(ours, out, strict=True))
+    weights = sum(q.numel() for n, q in lstm.named_parameters() if "weight" in n)
+    assert {s.label: s.formula.value for s in answer.steps}["Weights"] == weights
+
+
+@pytest.mark.usefixtures("torch_available")
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
 def test_counts_derived_from_the_equations_are_the_modules(kind: str) -> None:
     import torch

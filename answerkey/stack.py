@@ -134,7 +134,10 @@ class _Layout:
         note = Tex("")
         if self.answers:
             params, ops = self.analysis.params(result), self.analysis.ops(result)
-            ops_name = "FLOPs" if self.analysis.conventions.ops == "flop" else "MACs"
+            conventions = self.analysis.conventions
+            terms = conventions.op_terms(result)
+            macs_only = all(c is Count.MACS or f.value == 0 for c, f in terms)
+            ops_name = ("FLOPs" if conventions.ops == "flop" else "MACs") if macs_only else "ops"
             note = Tex(rf"params ${tex(params)}$\\ {ops_name} ${tex(ops)}$")
         bid = self._id()
         self.blocks.append(

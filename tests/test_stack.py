@@ -38,6 +38,9 @@ def test_answers_are_the_analysis_counts(classic: LoadedSpec) -> None:
     notes = [str(b.note) for b in layout["blocks"]]
     assert "params $156$" in notes[1]  # 5 · 5 · 1 · 6 + 6
     assert "params $\\num{48120}$" in notes[6]  # 400 · 120 + 120
+    # a convolution's operations are MACs; a pool's are window operations, not MACs
+    assert "MACs $\\num{117600}$" in notes[1]  # 28 · 28 · 6 · 5 · 5 · 1
+    assert "ops $\\num{4704}$" in notes[2] and "MACs" not in notes[2]  # 14 · 14 · 6 · 2 · 2
 
 
 def test_the_identity_branch_is_a_residual_arrow(classic: LoadedSpec) -> None:

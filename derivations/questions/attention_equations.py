@@ -19,11 +19,11 @@ from derivations.answers import Answer, Step
 from derivations.backprop import Softmax, mm
 from derivations.fields import Text
 from derivations.formula import Formula, is_concrete, product, total
-from derivations.layers import Count, LayerResult
+from derivations.layers import Count
 from derivations.layers.attention import D_H, E_K, E_V, HEADS, AttentionSizes, E, S, mac_terms
 from derivations.layers.sequence import T
 from derivations.questions._structure import grouped
-from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
+from derivations.questions.base import Context, QuestionKind, layer_result, question_kind
 from derivations.shapes import ShapeError
 
 CITE = "Vaswani et al. 2017, eq. 1 and §3.2.2"
@@ -53,9 +53,7 @@ class AttentionEquations(QuestionKind):
 
     def derive(self, ctx: Context) -> Answer:
         analysis = ctx.get(self.network)
-        row = layer_row(analysis, self.layer)
-        res = row.result
-        assert isinstance(res, LayerResult)
+        row, res = layer_result(analysis, self.layer)
         layer = res.layer
         if not isinstance(layer, Attends):
             raise ShapeError("layer", f"{row.label} is not an attention layer")

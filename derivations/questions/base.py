@@ -80,6 +80,13 @@ def layer_row(analysis: Analysis, name: str) -> Row:
     return row
 
 
+def layer_result(analysis: Analysis, name: str) -> tuple[Row, LayerResult]:
+    """The row of the layer called ``name`` and its result (errors as :func:`layer_row`)."""
+    row = layer_row(analysis, name)
+    assert isinstance(row.result, LayerResult)  # layer_row refuses a parallel block
+    return row, row.result
+
+
 def selected(analysis: Analysis, names: Sequence[str] | None) -> list[tuple[Row, LayerResult]]:
     """The listed layers (all layers for None), with their results."""
     if names is None:

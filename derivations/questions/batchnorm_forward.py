@@ -18,10 +18,10 @@ from pydantic import Field
 from derivations.answers import Answer, Step
 from derivations.fields import Size, Text
 from derivations.formula import Formula, as_size, product, total
-from derivations.layers import Count, LayerResult
+from derivations.layers import Count
 from derivations.layers.norm import BatchNorm
 from derivations.questions._structure import grouped
-from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
+from derivations.questions.base import Context, QuestionKind, layer_result, question_kind
 from derivations.shapes import ShapeError
 
 N = {"nonnegative": True, "integer": True}
@@ -56,9 +56,7 @@ class BatchnormForward(QuestionKind):
 
     def derive(self, ctx: Context) -> Answer:
         analysis = ctx.get(self.network)
-        row = layer_row(analysis, self.layer)
-        res = row.result
-        assert isinstance(res, LayerResult)
+        row, res = layer_result(analysis, self.layer)
         layer = res.layer
         if not isinstance(layer, BatchNorm) or layer.per_sample:
             raise ShapeError("layer", f"{row.label} is not a batch normalisation")

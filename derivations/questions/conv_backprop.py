@@ -27,8 +27,8 @@ from derivations.answers import Answer, Step
 from derivations.backprop import Partial
 from derivations.fields import Text
 from derivations.formula import Formula, total
-from derivations.layers import Count, LayerResult, Windowed
-from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
+from derivations.layers import Count, Windowed
+from derivations.questions.base import Context, QuestionKind, layer_result, question_kind
 from derivations.shapes import ShapeError, Unsupported
 
 N = {"nonnegative": True, "integer": True}
@@ -80,9 +80,7 @@ class ConvBackprop(QuestionKind):
 
     def derive(self, ctx: Context) -> Answer:
         analysis = ctx.get(self.network)
-        row = layer_row(analysis, self.layer)
-        res = row.result
-        assert isinstance(res, LayerResult)
+        row, res = layer_result(analysis, self.layer)
         layer = res.layer
         if not isinstance(layer, Windowed) or Count.WEIGHTS not in res.counts:
             raise ShapeError("layer", f"{row.label} is not a convolution (no sliding weights)")

@@ -19,7 +19,7 @@ from derivations.network import Analysis, JoinResult, Row
 from derivations.questions.base import (
     Context,
     QuestionKind,
-    layer_row,
+    layer_result,
     question_kind,
     selected,
     sum_formula,
@@ -73,9 +73,7 @@ class LayerParams(QuestionKind):
 
     def derive(self, ctx: Context) -> Answer:
         analysis = ctx.get(self.network)
-        row = layer_row(analysis, self.layer)
-        result = row.result
-        assert isinstance(result, LayerResult)
+        row, result = layer_result(analysis, self.layer)
         layer = result.layer
         why = layer.param_reason(result, layer.counts_bias(analysis.conventions.bias))
         steps = param_steps(analysis, row, result)

@@ -13,9 +13,9 @@ from pydantic import Field
 from derivations.answers import Answer, Step
 from derivations.fields import Text
 from derivations.formula import is_concrete
-from derivations.layers import LayerResult, Windowed
+from derivations.layers import Windowed
 from derivations.layers.window import same_padding_formula
-from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
+from derivations.questions.base import Context, QuestionKind, layer_result, question_kind
 from derivations.shapes import ShapeError, Unsupported
 
 
@@ -30,8 +30,7 @@ class SamePadding(QuestionKind):
         analysis = ctx.get(self.network)
         steps = []
         for name in self.layers:
-            result = layer_row(analysis, name).result
-            assert isinstance(result, LayerResult)
+            _, result = layer_result(analysis, name)
             layer = result.layer
             if not isinstance(layer, Windowed):
                 raise ShapeError("layers", f"{name!r} is not a convolution or pooling layer")

@@ -18,9 +18,8 @@ from derivations.answers import Answer, Cell, Step, Table
 from derivations.backprop import apply, mm
 from derivations.fields import Text
 from derivations.formula import Formula, as_size, is_concrete, product, total
-from derivations.layers import LayerResult
 from derivations.questions._structure import grouped
-from derivations.questions.base import Context, QuestionKind, layer_row, question_kind
+from derivations.questions.base import Context, QuestionKind, layer_result, question_kind
 from derivations.shapes import ShapeError
 from derivations.symbols import Labelled
 
@@ -129,9 +128,7 @@ class RecurrentEquations(QuestionKind):
 
     def derive(self, ctx: Context) -> Answer:
         analysis = ctx.get(self.network)
-        row = layer_row(analysis, self.layer)
-        res = row.result
-        assert isinstance(res, LayerResult)
+        row, res = layer_result(analysis, self.layer)
         layer = res.layer
         if not isinstance(layer, Gated) or layer.gates not in GATES:
             raise ShapeError("layer", f"{row.label} is not an RNN, LSTM or GRU layer")

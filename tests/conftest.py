@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,17 @@ def hw3() -> LoadedSpec:
 @pytest.fixture(scope="session")
 def hw3_key(hw3: LoadedSpec) -> Key:
     return derive(hw3)
+
+
+@pytest.fixture
+def float64() -> Iterator[None]:
+    """PyTorch in float64 for one test, the default restored after it."""
+    import torch
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -57,17 +56,6 @@ def test_the_comparison_and_the_written_answer(key: Key) -> None:
     assert r"$y = \max(0, F(x) + x)$" in rendered.key
     assert r"\item[\mbox{[3]}] The shortcut carries the gradient back unchanged" in rendered.key
     assert r"y = \max(0" not in rendered.questions
-
-
-@pytest.fixture
-def float64() -> Any:
-    """PyTorch in float64 for one test, the default restored after it."""
-    import torch
-
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
 
 
 @pytest.mark.usefixtures("torch_available", "float64")

@@ -117,17 +117,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def float64() -> Any:
-    """PyTorch in float64 for one test, the default restored after it."""
-    import torch
-
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
-
-
 @pytest.mark.usefixtures("torch_available", "float64")
 @pytest.mark.parametrize(("sizes", "acts", "loss"), CASES)
 def test_every_value_agrees_with_autograd(sizes: list[int], acts: list[str], loss: str) -> None:

@@ -33,6 +33,7 @@ from answerkey.render import answer_view, environment, step_view, with_character
 from answerkey.sheet import figure_views
 from answerkey.texlog import part_at, read_log
 from answerkey.tools import require_tex
+from derivations.answers import roman
 
 FIT_BOX = (
     r"\begin{{adjustbox}}{{max width=\linewidth, max totalheight=0.66\textheight,"
@@ -130,13 +131,9 @@ def display_label(label: str) -> str:
     """A part label as the key prints it: a subpart's number in lower-case Roman numerals
     (``4(b).2`` → ``4(b)ii``), as the exam class numbers subparts."""
     head, dot, number = label.rpartition(".")
-    if not dot or not number.isdigit():
+    if not dot or not number.isdigit() or int(number) < 1:
         return label
-    value, roman = int(number), ""
-    for size, letters in ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
-        while value >= size:
-            roman, value = roman + letters, value - size
-    return head + roman
+    return head + roman(int(number))
 
 
 def frames(key: Key) -> list[Frame]:

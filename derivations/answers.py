@@ -106,6 +106,19 @@ class ValueGraphFigure:
 Figure = Union[ModuleGraphFigure, ComputeGraphFigure, ValueGraphFigure]
 
 
+def roman(number: int) -> str:
+    """``number`` (1 or more) in lower-case Roman numerals, as the exam class numbers subparts
+    and the key numbers a module's branches: 4 → ``iv``."""
+    roman_text = ""
+    for size, letters in (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    ):  # fmt: skip
+        while number >= size:
+            roman_text, number = roman_text + letters, number - size
+    return roman_text
+
+
 @dataclass(frozen=True)
 class Also:
     """A value an answer gives besides its headline (a comparison's ratio of operations):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from derivations.activations import activation
-from derivations.answers import Answer, module_graph
+from derivations.answers import Answer, module_graph, roman
 from derivations.layers import LayerResult, dims_text
 from derivations.network import Analysis, Branch, Parallel
 from derivations.questions._structure import (
@@ -23,12 +23,6 @@ from derivations.questions._structure import (
     whole,
 )
 from derivations.questions.base import Context, QuestionKind, question_kind
-
-ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"]
-
-
-def _roman(i: int) -> str:
-    return ROMAN[i - 1] if i <= len(ROMAN) else str(i)
 
 
 def _result(analysis: Analysis, layer: object) -> LayerResult:
@@ -72,7 +66,7 @@ def _reduction_sentence(analysis: Analysis) -> str | None:
 
 
 def _branch(analysis: Analysis, branch: Branch, i: int) -> str:
-    label = branch.name if branch.name.startswith("(") else f"({_roman(i)}) {branch.name}"
+    label = branch.name if branch.name.startswith("(") else f"({roman(i)}) {branch.name}"
     if is_shortcut(analysis, branch):
         said = "shortcut" in branch.name.lower()
         return f"{label}: the input, unchanged{'' if said else ' (the shortcut)'};"

@@ -233,6 +233,16 @@ def split(deck: list[Frame], too_high: set[int]) -> list[Frame]:
     return out
 
 
+def _shrunk(frame: Frame) -> Frame:
+    """A frame TeX found too high with one thing on it, that thing scaled to fit: its item,
+    or (a frame with no item) its question, a part's text too long for one frame."""
+    if frame.items:
+        return replace(frame, items=(Tex(SHRINK.format(frame.items[0])),))
+    if frame.question is not None:
+        return replace(frame, question=Tex(SHRINK.format(rf"\small\textit{{{frame.question}}}")))
+    return frame
+
+
 def render_slides(
     key: Key, deck: list[Frame] | None = None, theme: str | None = None, measure: bool = False
 ) -> str:
@@ -241,10 +251,7 @@ def render_slides(
     spec = key.loaded.spec
     conventions = key.loaded.conventions.describe()
     figures = any(p.loaded.spec.figures for p in key.problems)
-    shown = [
-        replace(f, items=(Tex(SHRINK.format(f.items[0])),)) if f.shrink and f.items else f
-        for f in (deck if deck is not None else frames(key))
-    ]
+    shown = [_shrunk(f) if f.shrink else f for f in (deck if deck is not None else frames(key))]
     deck_tex = (
         environment()
         .get_template("slides.tex.j2")

@@ -159,6 +159,30 @@ def test_packed_deck_uses_its_frames(tex_available: None, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+def test_a_part_text_taller_than_a_frame_is_scaled_not_cut(
+    tex_available: None, logs: list[tuple[str, str]], tmp_path: Path
+) -> None:
+    """A part's text alone taller than a frame: its frame shows it scaled, every word kept,
+    and the working continues on the next frame."""
+    sentence = "How many parameters does the hidden layer have, counting every weight?"
+    spec = tmp_path / "long.yaml"
+    spec.write_text(
+        "title: T\nproblems:\n  - id: p\n    title: P\n"
+        "    networks: {n: {input: [4], layers: [{name: h, kind: linear, units: 2}]}}\n"
+        "    parts:\n      - id: a\n        points: 2\n"
+        f"        text: {' '.join([sentence] * 40)}\n"
+        "        ask: {kind: layer_params, layer: h}\n",
+        encoding="utf-8",
+    )
+    write_slides(spec, tmp_path / "s")
+    assert problems(logs[-1:]) == []
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "s" / "slides.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert " ".join(text.split()).count("counting every weight") == 40
+
+
+@pytest.mark.slow
 def test_snippets_print_clean_and_as_documented(
     tex_available: None, logs: list[tuple[str, str]], tmp_path: Path
 ) -> None:
